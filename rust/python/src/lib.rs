@@ -1,3 +1,508 @@
+//! PyO3 bindings of the aioclient engine: the module `aioclient._core`.
+//!
+//! This crate only translates: bytes and events between Python and `aioclient_core`.
+//! Decisions about HTTP, TLS and WebSocket live in the core crate. All engine errors
+//! become Python objects here and nowhere else.
+
+use aioclient_core::h1::{self, Event, Limits, RequestOptions};
+use aioclient_core::tls::{TlsConfig as CoreTlsConfig, TlsError, TlsSession, Verify};
+use aioclient_core::ws;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+
+/// The parsed head of a final response, with the framing facts the Python layer needs.
+#[pyclass(frozen, module = "aioclient._core")]
+struct ResponseHead {
+    #[pyo3(get)]
+    status: u16,
+    #[pyo3(get)]
+    reason: Py<PyBytes>,
+    #[pyo3(get)]
+    version_minor: u8,
+    #[pyo3(get)]
+    headers: Py<PyList>,
+    #[pyo3(get)]
+    content_length: Option<u64>,
+    #[pyo3(get)]
+    chunked: bool,
+    #[pyo3(get)]
+    keep_alive: bool,
+    #[pyo3(get)]
+    content_type: Option<Py<PyBytes>>,
+    #[pyo3(get)]
+    content_encoding: Option<Py<PyBytes>>,
+    #[pyo3(get)]
+    location: Option<Py<PyBytes>>,
+    #[pyo3(get)]
+    has_set_cookie: bool,
+}
+
+/// A 1xx response (100 Continue, 103 Early Hints) seen before the final one.
+#[pyclass(frozen, module = "aioclient._core")]
+struct Informational {
+    #[pyo3(get)]
+    status: u16,
+    #[pyo3(get)]
+    headers: Py<PyList>,
+}
+
+/// The end of a response body, with its trailers.
+#[pyclass(frozen, module = "aioclient._core")]
+struct EndOfMessage {
+    #[pyo3(get)]
+    trailers: Py<PyList>,
+}
+
+/// The TLS handshake of the innermost layer completed.
+#[pyclass(frozen, module = "aioclient._core")]
+struct HandshakeDone {
+    #[pyo3(get)]
+    alpn: Option<Py<PyBytes>>,
+    #[pyo3(get)]
+    version: Option<&'static str>,
+    #[pyo3(get)]
+    peer_sha256: Option<Py<PyBytes>>,
+}
+
+/// A protocol or TLS failure: always the last event of its batch.
+#[pyclass(frozen, module = "aioclient._core")]
+struct ProtocolError {
+    #[pyo3(get)]
+    kind: &'static str,
+    #[pyo3(get)]
+    message: String,
+    #[pyo3(get)]
+    expected: Option<Py<PyBytes>>,
+    #[pyo3(get)]
+    got: Option<Py<PyBytes>>,
+}
+
+fn header_list<'py>(py: Python<'py>, headers: &[(Vec<u8>, Vec<u8>)]) -> PyResult<Py<PyList>> {
+    let items = headers
+        .iter()
+        .map(|(k, v)| PyTuple::new(py, [PyBytes::new(py, k), PyBytes::new(py, v)]))
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(PyList::new(py, items)?.unbind())
+}
+
+fn opt_bytes(py: Python<'_>, value: &Option<Vec<u8>>) -> Option<Py<PyBytes>> {
+    value.as_ref().map(|v| PyBytes::new(py, v).unbind())
+}
+
+fn protocol_error_event(py: Python<'_>, kind: &'static str, message: String) -> PyResult<PyObject> {
+    Ok(Py::new(py, ProtocolError { kind, message, expected: None, got: None })?.into_any())
+}
+
+fn tls_error_event(py: Python<'_>, err: &TlsError) -> PyResult<PyObject> {
+    let (expected, got) = match err {
+        TlsError::FingerprintMismatch { expected, got } => (
+            Some(PyBytes::new(py, expected).unbind()),
+            Some(PyBytes::new(py, got).unbind()),
+        ),
+        _ => (None, None),
+    };
+    Ok(Py::new(py, ProtocolError { kind: err.kind(), message: err.to_string(), expected, got })?.into_any())
+}
+
+fn event_to_py(py: Python<'_>, event: Event) -> PyResult<PyObject> {
+    Ok(match event {
+        Event::Data(data) => PyBytes::new(py, &data).into_any().unbind(),
+        Event::Head(head) => Py::new(
+            py,
+            ResponseHead {
+                status: head.status,
+                reason: PyBytes::new(py, &head.reason).unbind(),
+                version_minor: head.version_minor,
+                headers: header_list(py, &head.headers)?,
+                content_length: head.content_length,
+                chunked: head.chunked,
+                keep_alive: head.keep_alive,
+                content_type: opt_bytes(py, &head.content_type),
+                content_encoding: opt_bytes(py, &head.content_encoding),
+                location: opt_bytes(py, &head.location),
+                has_set_cookie: head.has_set_cookie,
+            },
+        )?
+        .into_any(),
+        Event::End(trailers) => Py::new(py, EndOfMessage { trailers: header_list(py, &trailers)? })?.into_any(),
+        Event::Informational(info) => Py::new(
+            py,
+            Informational { status: info.status, headers: header_list(py, &info.headers)? },
+        )?
+        .into_any(),
+        Event::Error(err) => protocol_error_event(py, err.kind(), err.to_string())?,
+    })
+}
+
+/// TLS settings built once and shared by every connection that uses them.
+#[pyclass(frozen, module = "aioclient._core")]
+struct TlsConfig {
+    inner: CoreTlsConfig,
+}
+
+#[pymethods]
+impl TlsConfig {
+    /// `verify` is "platform", "none", "fingerprint" (with `fingerprint=`) or "ca" (with `ca_pem=`).
+    #[new]
+    #[pyo3(signature = (verify, *, fingerprint=None, ca_pem=None))]
+    fn new(verify: &str, fingerprint: Option<&[u8]>, ca_pem: Option<&[u8]>) -> PyResult<Self> {
+        let verify = match verify {
+            "platform" => Verify::Platform,
+            "none" => Verify::NoVerify,
+            "ca" => Verify::CaPem(ca_pem.ok_or_else(|| PyValueError::new_err("ca_pem is required"))?.to_vec()),
+            "fingerprint" => {
+                let digest = fingerprint.ok_or_else(|| PyValueError::new_err("fingerprint is required"))?;
+                let digest: [u8; 32] =
+                    digest.try_into().map_err(|_| PyValueError::new_err("fingerprint must be 32 bytes"))?;
+                Verify::Fingerprint(digest)
+            }
+            other => return Err(PyValueError::new_err(format!("unknown verify mode {other:?}"))),
+        };
+        let inner = CoreTlsConfig::new(verify).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(TlsConfig { inner })
+    }
+}
+
+/// Validate and encode a request head; `ValueError` for CR/LF/NUL, bad method or names.
+#[pyfunction]
+fn encode_head<'py>(
+    py: Python<'py>,
+    method: &[u8],
+    target: &[u8],
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
+    version_minor: u8,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let pairs: Vec<(&[u8], &[u8])> = headers.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
+    let mut out = Vec::with_capacity(256);
+    h1::encode_head(method, target, &pairs, version_minor, &mut out).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(PyBytes::new(py, &out))
+}
+
+/// One connection: an HTTP/1.1 engine under zero, one or two TLS layers.
+#[pyclass(module = "aioclient._core")]
+struct Connection {
+    http: h1::Connection,
+    limits: (usize, usize, usize),
+    /// Outermost first: [proxy TLS, origin TLS] for HTTPS through an HTTPS proxy.
+    tls: Vec<TlsSession>,
+    handshaking: bool,
+    failed: bool,
+}
+
+impl Connection {
+    /// Encrypt `data` with the layers below `depth` (innermost first), returning the wire bytes.
+    fn wrap(&mut self, depth: usize, data: Vec<u8>) -> Result<Vec<u8>, TlsError> {
+        let mut data = data;
+        for layer in self.tls[..depth].iter_mut().rev() {
+            let mut out = Vec::with_capacity(data.len() + 64);
+            layer.send(&data, &mut out)?;
+            data = out;
+        }
+        Ok(data)
+    }
+
+    fn wrap_all(&mut self, data: Vec<u8>) -> PyResult<Vec<u8>> {
+        let depth = self.tls.len();
+        self.wrap(depth, data).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+}
+
+#[pymethods]
+impl Connection {
+    #[new]
+    #[pyo3(signature = (max_line_size=8190, max_field_size=8190, max_headers=128))]
+    fn new(max_line_size: usize, max_field_size: usize, max_headers: usize) -> Self {
+        Connection {
+            http: h1::Connection::new(Limits { max_line_size, max_field_size, max_headers }),
+            limits: (max_line_size, max_field_size, max_headers),
+            tls: Vec::new(),
+            handshaking: false,
+            failed: false,
+        }
+    }
+
+    /// Start a TLS layer; with `tunnel`, inside the existing ones and on a fresh HTTP engine
+    /// (after a CONNECT). Returns the bytes to write (the ClientHello, wrapped).
+    #[pyo3(signature = (config, server_name, tunnel=false))]
+    fn start_tls<'py>(
+        &mut self,
+        py: Python<'py>,
+        config: &TlsConfig,
+        server_name: &str,
+        tunnel: bool,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (session, hello) =
+            TlsSession::new(&config.inner, server_name).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        if tunnel {
+            let (a, b, c) = self.limits;
+            self.http = h1::Connection::new(Limits { max_line_size: a, max_field_size: b, max_headers: c });
+        }
+        self.tls.push(session);
+        self.handshaking = true;
+        let depth = self.tls.len() - 1;
+        let wire = self.wrap(depth, hello).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        Ok(PyBytes::new(py, &wire))
+    }
+
+    /// Write a request: a head from `encode_head` plus an optional small body.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (head, body, no_body, connect, chunked, decompress, max_decompressed_size))]
+    fn send_request<'py>(
+        &mut self,
+        py: Python<'py>,
+        head: &[u8],
+        body: Option<&[u8]>,
+        no_body: bool,
+        connect: bool,
+        chunked: bool,
+        decompress: bool,
+        max_decompressed_size: Option<u64>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let opts = RequestOptions { head: no_body, connect, decompress, max_decompressed_size };
+        let mut out = Vec::with_capacity(head.len() + body.map_or(0, |b| b.len()) + 16);
+        self.http
+            .send_encoded(head, body, chunked, opts, &mut out)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let wire = if self.tls.is_empty() { out } else { self.wrap_all(out)? };
+        Ok(PyBytes::new(py, &wire))
+    }
+
+    /// Write a piece of a streamed body (chunk-framed if the request is chunked).
+    #[pyo3(signature = (data, last=false))]
+    fn send_body<'py>(&mut self, py: Python<'py>, data: &[u8], last: bool) -> PyResult<Bound<'py, PyBytes>> {
+        let mut out = Vec::with_capacity(data.len() + 16);
+        self.http.send_body(data, last, &mut out);
+        let wire = if self.tls.is_empty() { out } else { self.wrap_all(out)? };
+        Ok(PyBytes::new(py, &wire))
+    }
+
+    /// Bytes for an upgraded connection (WebSocket frames), through the TLS layers.
+    fn send_raw<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let wire = if self.tls.is_empty() { data.to_vec() } else { self.wrap_all(data.to_vec())? };
+        Ok(PyBytes::new(py, &wire))
+    }
+
+    /// Send TLS close_notify on every layer (innermost first); returns the bytes to write.
+    fn close_tls<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let mut wire = Vec::new();
+        for depth in (0..self.tls.len()).rev() {
+            let mut out = Vec::new();
+            self.tls[depth].close(&mut out);
+            if !out.is_empty() {
+                wire.extend(self.wrap(depth, out).unwrap_or_default());
+            }
+        }
+        Ok(PyBytes::new(py, &wire))
+    }
+
+    /// Feed bytes read from the socket: returns (events, bytes to write back).
+    fn receive<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyBytes>)> {
+        let mut py_events: Vec<PyObject> = Vec::new();
+        let mut wire = Vec::new();
+        if self.failed {
+            return Ok((PyList::new(py, py_events)?, PyBytes::new(py, &wire)));
+        }
+        let mut events = Vec::new();
+        if self.tls.is_empty() {
+            self.http.receive(data, &mut events);
+        } else {
+            let mut buf = data.to_vec();
+            for depth in 0..self.tls.len() {
+                let mut plaintext = Vec::new();
+                let mut out = Vec::new();
+                let result = self.tls[depth].receive(&buf, &mut plaintext, &mut out);
+                if !out.is_empty() {
+                    match self.wrap(depth, out) {
+                        Ok(bytes) => wire.extend(bytes),
+                        Err(err) => {
+                            self.failed = true;
+                            py_events.push(tls_error_event(py, &err)?);
+                            return Ok((PyList::new(py, py_events)?, PyBytes::new(py, &wire)));
+                        }
+                    }
+                }
+                if let Err(err) = result {
+                    self.failed = true;
+                    py_events.push(tls_error_event(py, &err)?);
+                    return Ok((PyList::new(py, py_events)?, PyBytes::new(py, &wire)));
+                }
+                buf = plaintext;
+            }
+            let inner = self.tls.last().expect("at least one layer");
+            if self.handshaking && !inner.is_handshaking() {
+                self.handshaking = false;
+                py_events.push(
+                    Py::new(
+                        py,
+                        HandshakeDone {
+                            alpn: opt_bytes(py, &inner.alpn()),
+                            version: inner.tls_version(),
+                            peer_sha256: inner.peer_cert_sha256().map(|d| PyBytes::new(py, &d).unbind()),
+                        },
+                    )?
+                    .into_any(),
+                );
+            }
+            if !buf.is_empty() {
+                self.http.receive(&buf, &mut events);
+            }
+        }
+        for event in events {
+            py_events.push(event_to_py(py, event)?);
+        }
+        Ok((PyList::new(py, py_events)?, PyBytes::new(py, &wire)))
+    }
+
+    /// The peer closed the stream: ends a close-delimited body or reports what was cut.
+    fn receive_eof<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut py_events: Vec<PyObject> = Vec::new();
+        if self.failed {
+            return PyList::new(py, py_events);
+        }
+        // A TLS stream that ends without close_notify may have been cut by an attacker:
+        // a close-delimited body ending there is not a complete body (RFC 8446 §6.1).
+        let truncated = self.tls.iter_mut().any(|layer| layer.receive_eof().is_err());
+        let mut events = Vec::new();
+        self.http.receive_eof(&mut events);
+        for event in events {
+            if truncated && matches!(event, Event::End(_)) {
+                py_events.push(protocol_error_event(
+                    py,
+                    "truncated",
+                    "TLS stream ended without close_notify: the body may be truncated".to_string(),
+                )?);
+                break;
+            }
+            py_events.push(event_to_py(py, event)?);
+        }
+        PyList::new(py, py_events)
+    }
+
+    /// True when the connection may carry another request.
+    #[getter]
+    fn reusable(&self) -> bool {
+        !self.failed && self.http.reusable() && self.tls.iter().all(|l| !l.peer_closed())
+    }
+
+    /// True when decoded output is waiting for `receive(b"")`.
+    #[getter]
+    fn has_pending(&self) -> bool {
+        self.http.has_pending()
+    }
+
+    /// True after a 101 or a 2xx answer to CONNECT.
+    #[getter]
+    fn is_upgraded(&self) -> bool {
+        self.http.is_upgraded()
+    }
+
+    /// True while the innermost TLS handshake is in progress.
+    #[getter]
+    fn handshaking(&self) -> bool {
+        self.handshaking
+    }
+}
+
+/// A WebSocket client codec (RFC 6455 with permessage-deflate, RFC 7692).
+#[pyclass(module = "aioclient._core")]
+struct WebSocketCodec {
+    inner: ws::Codec,
+}
+
+fn ws_opcode(opcode: u8) -> PyResult<ws::Opcode> {
+    Ok(match opcode {
+        0 => ws::Opcode::Continuation,
+        1 => ws::Opcode::Text,
+        2 => ws::Opcode::Binary,
+        8 => ws::Opcode::Close,
+        9 => ws::Opcode::Ping,
+        10 => ws::Opcode::Pong,
+        other => return Err(PyValueError::new_err(format!("invalid opcode {other}"))),
+    })
+}
+
+#[pymethods]
+impl WebSocketCodec {
+    /// `deflate_header` is the server's Sec-WebSocket-Extensions value, if any.
+    #[new]
+    #[pyo3(signature = (max_msg_size, deflate_header=None))]
+    fn new(max_msg_size: usize, deflate_header: Option<&[u8]>) -> PyResult<Self> {
+        let deflate = match deflate_header {
+            Some(h) => ws::Deflate::from_response(h).map_err(|e| PyValueError::new_err(e.to_string()))?,
+            None => None,
+        };
+        Ok(WebSocketCodec { inner: ws::Codec::new(max_msg_size, deflate) })
+    }
+
+    /// One masked frame (or message) for `opcode`, as bytes to write.
+    #[pyo3(signature = (opcode, payload, fin=true, compress=true))]
+    fn encode<'py>(&mut self, py: Python<'py>, opcode: u8, payload: &[u8], fin: bool, compress: bool) -> PyResult<Bound<'py, PyBytes>> {
+        let mut out = Vec::with_capacity(payload.len() + 14);
+        self.inner.encode(ws_opcode(opcode)?, payload, fin, compress, &mut out);
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// A Close frame with an optional code and reason.
+    #[pyo3(signature = (code=None, reason=""))]
+    fn encode_close<'py>(&mut self, py: Python<'py>, code: Option<u16>, reason: &str) -> Bound<'py, PyBytes> {
+        let mut out = Vec::new();
+        self.inner.encode_close(code, reason, &mut out);
+        PyBytes::new(py, &out)
+    }
+
+    /// Feed bytes: returns a list of (opcode, data, extra) tuples; an error is
+    /// (-1, message, close_code) and is the last item.
+    fn receive<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyList>> {
+        let mut messages = Vec::new();
+        self.inner.receive(data, &mut messages);
+        let mut items: Vec<Bound<'py, PyTuple>> = Vec::with_capacity(messages.len());
+        for message in messages {
+            let item = match message {
+                Ok(ws::Message::Text(text)) => (1u8.into_pyobject(py)?.into_any(), text.into_pyobject(py)?.into_any(), py.None().into_bound(py)),
+                Ok(ws::Message::Binary(bytes)) => (2u8.into_pyobject(py)?.into_any(), PyBytes::new(py, &bytes).into_any(), py.None().into_bound(py)),
+                Ok(ws::Message::Ping(bytes)) => (9u8.into_pyobject(py)?.into_any(), PyBytes::new(py, &bytes).into_any(), py.None().into_bound(py)),
+                Ok(ws::Message::Pong(bytes)) => (10u8.into_pyobject(py)?.into_any(), PyBytes::new(py, &bytes).into_any(), py.None().into_bound(py)),
+                Ok(ws::Message::Close(code, reason)) => (8u8.into_pyobject(py)?.into_any(), reason.into_pyobject(py)?.into_any(), code.into_pyobject(py)?.into_any()),
+                Err(err) => ((-1i32).into_pyobject(py)?.into_any(), err.to_string().into_pyobject(py)?.into_any(), err.close_code().into_pyobject(py)?.into_any()),
+            };
+            items.push(PyTuple::new(py, [item.0, item.1, item.2])?);
+        }
+        PyList::new(py, items)
+    }
+}
+
+/// The Sec-WebSocket-Key for a handshake (16 random bytes, base64).
+#[pyfunction]
+fn ws_handshake_key() -> String {
+    ws::handshake_key()
+}
+
+/// The Sec-WebSocket-Accept a server must answer for `key`.
+#[pyfunction]
+fn ws_accept_for(key: &str) -> String {
+    ws::accept_for(key)
+}
+
+/// The Sec-WebSocket-Extensions offer for permessage-deflate.
+#[pyfunction]
+fn ws_deflate_offer(client_max_window_bits: u8) -> String {
+    ws::Deflate::offer(client_max_window_bits)
+}
+
 #[pymodule]
-fn _core(_m: &Bound<'_, PyModule>) -> PyResult<()> { Ok(()) }
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Connection>()?;
+    m.add_class::<TlsConfig>()?;
+    m.add_class::<ResponseHead>()?;
+    m.add_class::<Informational>()?;
+    m.add_class::<EndOfMessage>()?;
+    m.add_class::<HandshakeDone>()?;
+    m.add_class::<ProtocolError>()?;
+    m.add_class::<WebSocketCodec>()?;
+    m.add_function(wrap_pyfunction!(encode_head, m)?)?;
+    m.add_function(wrap_pyfunction!(ws_handshake_key, m)?)?;
+    m.add_function(wrap_pyfunction!(ws_accept_for, m)?)?;
+    m.add_function(wrap_pyfunction!(ws_deflate_offer, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,849 @@
+"""Connectors: the connection pool, its limits, DNS caching and opening connections.
+
+Pool decisions (which idle connection to reuse, whether a new one may be opened, which
+waiter to wake) are plain bookkeeping in ``_Pool``; the awaits live in the connector.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import ssl as _ssl
+import sys
+from collections import deque
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Awaitable,
+    Callable,
+    Deque,
+    Dict,
+    Iterable,
+    List,
+    NamedTuple,
+    Optional,
+    Set,
+    Tuple,
+)
+
+from .exceptions import (
+    ClientConnectorCertificateError,
+    ClientConnectorDNSError,
+    ClientConnectorError,
+    ClientConnectorSSLError,
+    ConnectionTimeoutError,
+    ServerFingerprintMismatch,
+    UnixClientConnectorError,
+)
+from .protocol import ResponseHandler
+from .resolver import AbstractResolver, DefaultResolver, ResolveResult
+from .tls import Fingerprint, SSLSettings, engine_config, normalize_ssl
+
+if TYPE_CHECKING:
+    from .auth import BasicAuth
+    from .tracing import Trace
+    from yarl import URL
+
+__all__ = (
+    "BaseConnector",
+    "TCPConnector",
+    "UnixConnector",
+    "NamedPipeConnector",
+    "ConnectionKey",
+    "SocketFactoryType",
+)
+
+SocketFactoryType = Callable[[Tuple[Any, ...]], socket.socket]
+
+
+class ConnectionKey(NamedTuple):
+    """What a pooled connection is good for.
+
+    Two requests share a connection only when every field is equal: the TLS settings
+    are part of the key so that a connection verified under one ``ssl=`` is never
+    reused by a request that asked for other checks, and proxy fields keep tunnelled
+    and direct connections apart.
+    """
+
+    host: str
+    port: Optional[int]
+    is_ssl: bool
+    ssl: SSLSettings
+    proxy: Optional["URL"]
+    proxy_auth: Optional["BasicAuth"]
+    proxy_headers_hash: Optional[int]
+    server_hostname: Optional[str] = None  # per-request SNI/verification name override
+
+
+def tls_exception(key: Optional[ConnectionKey], event: Any) -> BaseException:
+    """Map an engine TLS failure to aiohttp's exception for it."""
+    kind = event.kind
+    host = key.host if key is not None else ""
+    port = key.port if key is not None else 0
+    if kind == "fingerprint_mismatch":
+        return ServerFingerprintMismatch(event.expected, event.got, host, port)
+    message = f"Cannot connect to host {host}:{port}: {event.message}"
+    if kind == "certificate":
+        cert_error = _ssl.SSLCertVerificationError(1, message)
+        cert_error.reason = event.message  # type: ignore[attr-defined]
+        return ClientConnectorCertificateError(key, cert_error)  # type: ignore[arg-type]
+    return ClientConnectorSSLError(key, _ssl.SSLError(1, message))  # type: ignore[arg-type]
+
+
+class _Pool:
+    """Idle connections, limits and waiters: bookkeeping only, no I/O."""
+
+    __slots__ = ("limit", "limit_per_host", "idle", "in_use", "in_use_per_key", "waiters")
+
+    def __init__(self, limit: int, limit_per_host: int) -> None:
+        self.limit = limit
+        self.limit_per_host = limit_per_host
+        self.idle: Dict[ConnectionKey, List[ResponseHandler]] = {}
+        self.in_use = 0
+        self.in_use_per_key: Dict[ConnectionKey, int] = {}
+        self.waiters: Deque[Tuple[ConnectionKey, asyncio.Future[None]]] = deque()
+
+    def take_idle(self, key: ConnectionKey, now: float, keepalive: float) -> Tuple[Optional[ResponseHandler], List[ResponseHandler]]:
+        """Most recently used live idle connection for ``key``, plus stale ones to close."""
+        stale: List[ResponseHandler] = []
+        conns = self.idle.get(key)
+        while conns:
+            proto = conns.pop()
+            if proto.reusable and now - proto.idle_since < keepalive:
+                if not conns:
+                    del self.idle[key]
+                return proto, stale
+            stale.append(proto)
+        if conns is not None:
+            del self.idle[key]
+        return None, stale
+
+    def has_room(self, key: ConnectionKey) -> bool:
+        if self.limit and self.in_use >= self.limit:
+            return False
+        if self.limit_per_host and self.in_use_per_key.get(key, 0) >= self.limit_per_host:
+            return False
+        return True
+
+    def acquire(self, key: ConnectionKey) -> None:
+        self.in_use += 1
+        self.in_use_per_key[key] = self.in_use_per_key.get(key, 0) + 1
+
+    def release(self, key: ConnectionKey) -> None:
+        self.in_use -= 1
+        count = self.in_use_per_key[key] - 1
+        if count:
+            self.in_use_per_key[key] = count
+        else:
+            del self.in_use_per_key[key]
+
+    def add_idle(self, key: ConnectionKey, proto: ResponseHandler) -> None:
+        conns = self.idle.get(key)
+        if conns is None:
+            self.idle[key] = [proto]
+        else:
+            conns.append(proto)
+
+    def someone_waits_for_room(self) -> bool:
+        """True when an earlier waiter could take a free slot (FIFO fairness)."""
+        return any(not w.done() and self.has_room(k) for k, w in self.waiters)
+
+    def next_waiter(self) -> Optional[asyncio.Future[None]]:
+        """The first waiter (FIFO) whose key now has room."""
+        for index, (key, waiter) in enumerate(self.waiters):
+            if waiter.done():
+                continue
+            if self.has_room(key):
+                del self.waiters[index]
+                return waiter
+        return None
+
+    def expired(self, now: float, keepalive: float) -> List[ResponseHandler]:
+        """Remove and return idle connections that outlived ``keepalive`` or died."""
+        out: List[ResponseHandler] = []
+        for key in list(self.idle):
+            conns = self.idle[key]
+            alive = [p for p in conns if p.reusable and now - p.idle_since < keepalive]
+            out.extend(p for p in conns if p not in alive)
+            if alive:
+                self.idle[key] = alive
+            else:
+                del self.idle[key]
+        return out
+
+
+_sentinel: Any = object()
+
+
+class BaseConnector:
+    """The pool and its limits; subclasses open the connections.
+
+    ``limit`` caps connections in use at once (0: no cap), ``limit_per_host`` caps them
+    per (host, port, TLS settings); idle keep-alive connections are kept
+    ``keepalive_timeout`` seconds and reused most-recent first; ``force_close`` closes
+    every connection after its response.
+    """
+
+    _closed = True  # while __init__ has not finished, __del__ has nothing to do
+
+    def __init__(
+        self,
+        *,
+        keepalive_timeout: Any = _sentinel,
+        force_close: bool = False,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        enable_cleanup_closed: bool = False,
+        loop: Optional[asyncio.AbstractEventLoop] = None,
+        timeout_ceil_threshold: float = 5,
+    ) -> None:
+        if force_close:
+            if keepalive_timeout is not None and keepalive_timeout is not _sentinel:
+                raise ValueError("keepalive_timeout cannot be set if force_close is True")
+        elif keepalive_timeout is _sentinel:
+            keepalive_timeout = 15.0
+        if limit < 0 or limit_per_host < 0:
+            raise ValueError("limit and limit_per_host must be >= 0")
+        self._loop = loop or asyncio.get_running_loop()
+        self._keepalive_timeout = keepalive_timeout if keepalive_timeout not in (None, _sentinel) else 0.0
+        self._force_close = force_close
+        self._pool = _Pool(limit, limit_per_host)
+        self._all: Set[ResponseHandler] = set()
+        self._cleanup_handle: Optional[asyncio.TimerHandle] = None
+        self._cleanup_closed = enable_cleanup_closed  # kept for API compatibility
+        self._timeout_ceil_threshold = timeout_ceil_threshold
+        self._closed = False
+
+    def __del__(self, _warnings: Any = None) -> None:
+        if self._closed or not self._all:
+            return
+        import warnings
+
+        warnings.warn(f"Unclosed connector {self!r}", ResourceWarning, source=self)
+        for proto in list(self._all):
+            proto.abort()
+
+    async def __aenter__(self) -> "BaseConnector":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    # -- properties ----------------------------------------------------------
+
+    @property
+    def limit(self) -> int:
+        """Connections allowed in use at once (0 means no limit)."""
+        return self._pool.limit
+
+    @property
+    def limit_per_host(self) -> int:
+        """Connections allowed in use at once per endpoint (0 means no limit)."""
+        return self._pool.limit_per_host
+
+    @property
+    def force_close(self) -> bool:
+        """True when connections are closed after each response."""
+        return self._force_close
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` was called."""
+        return self._closed
+
+    # -- acquiring -----------------------------------------------------------
+
+    async def connect(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:
+        """A connection for ``key``: pooled if one is idle, else newly opened.
+
+        Waits (FIFO) while the limits are reached. The caller gives it back with
+        ``release`` (the response does that when its body ends).
+        """
+        if self._closed:
+            raise ClientConnectorError(key, OSError(0, "Connector is closed."))  # type: ignore[arg-type]
+        pool = self._pool
+        loop = self._loop
+        while True:
+            if key in pool.idle:
+                proto, stale = pool.take_idle(key, loop.time(), self._keepalive_timeout)
+                for old in stale:
+                    self._forget(old)
+                    old.close()
+                if proto is not None:
+                    pool.acquire(key)
+                    proto.reused = True
+                    if traces:
+                        for trace in traces:
+                            await trace.send_connection_reuseconn()
+                    return proto
+            if pool.has_room(key) and not pool.someone_waits_for_room():
+                break
+            await self._wait_for_room(key, traces)
+            if pool.has_room(key):
+                break
+        pool.acquire(key)
+        try:
+            if traces:
+                for trace in traces:
+                    await trace.send_connection_create_start()
+            proto = await self._create_connection(key, traces, timeout)
+            if traces:
+                for trace in traces:
+                    await trace.send_connection_create_end()
+        except BaseException:
+            pool.release(key)
+            self._wake_waiter()
+            raise
+        if self._closed:
+            pool.release(key)
+            proto.close()
+            raise ClientConnectorError(key, OSError(0, "Connector is closed."))  # type: ignore[arg-type]
+        proto.key = key
+        self._all.add(proto)
+        return proto
+
+    async def _wait_for_room(self, key: ConnectionKey, traces: Optional[List["Trace"]]) -> None:
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        self._pool.waiters.append((key, waiter))
+        if traces:
+            for trace in traces:
+                await trace.send_connection_queued_start()
+        try:
+            await waiter
+        except BaseException:
+            try:
+                self._pool.waiters.remove((key, waiter))
+            except ValueError:
+                pass
+            if waiter.done() and not waiter.cancelled():
+                # We were woken but are leaving: pass the turn on.
+                self._wake_waiter()
+            raise
+        if traces:
+            for trace in traces:
+                await trace.send_connection_queued_end()
+
+    def _wake_waiter(self) -> None:
+        waiter = self._pool.next_waiter()
+        if waiter is not None:
+            waiter.set_result(None)
+
+    def release(self, proto: ResponseHandler, *, reusable: bool = True) -> None:
+        """Give a connection back: pooled when it can carry another request."""
+        key = proto.key
+        if key is None or proto not in self._all:
+            return
+        self._pool.release(key)
+        if (
+            reusable
+            and not self._closed
+            and not self._force_close
+            and self._keepalive_timeout > 0
+            and proto.reusable
+        ):
+            proto.idle_since = self._loop.time()
+            self._pool.add_idle(key, proto)
+            if self._cleanup_handle is None:
+                self._cleanup_handle = self._loop.call_later(self._keepalive_timeout, self._cleanup)
+        else:
+            self._forget(proto)
+            proto.close()
+        self._wake_waiter()
+
+    def _forget(self, proto: ResponseHandler) -> None:
+        self._all.discard(proto)
+
+    def _cleanup(self) -> None:
+        self._cleanup_handle = None
+        for proto in self._pool.expired(self._loop.time(), self._keepalive_timeout):
+            self._forget(proto)
+            proto.close()
+        if self._pool.idle:
+            self._cleanup_handle = self._loop.call_later(self._keepalive_timeout, self._cleanup)
+
+    async def _create_connection(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:
+        raise NotImplementedError
+
+    def _protocol_factory(self) -> ResponseHandler:
+        return ResponseHandler(self._loop)
+
+    # -- closing -------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close every connection and return once their transports are closed."""
+        waiters = self._close()
+        if waiters:
+            # Bounded: a peer that never finishes the TLS close cannot hold us here.
+            await asyncio.wait(waiters, timeout=2.0)
+
+    def _close(self) -> List["asyncio.Future[None]"]:
+        if self._closed:
+            return []
+        self._closed = True
+        if self._cleanup_handle is not None:
+            self._cleanup_handle.cancel()
+            self._cleanup_handle = None
+        waiting = []
+        for proto in list(self._all):
+            proto.close()
+            if not proto.closed.done():
+                waiting.append(proto.closed)
+        self._all.clear()
+        self._pool.idle.clear()
+        for _, waiter in self._pool.waiters:
+            if not waiter.done():
+                waiter.set_exception(ClientConnectorError(None, OSError(0, "Connector is closed.")))  # type: ignore[arg-type]
+                waiter.exception()
+        self._pool.waiters.clear()
+        return waiting
+
+
+class _DNSCache:
+    """Resolved addresses per (host, port) with a TTL and a size bound."""
+
+    __slots__ = ("_entries", "_ttl", "_max_size")
+
+    def __init__(self, ttl: Optional[float], max_size: int) -> None:
+        self._entries: Dict[Tuple[str, int], Tuple[List[ResolveResult], float]] = {}
+        self._ttl = ttl
+        self._max_size = max_size
+
+    def get(self, key: Tuple[str, int], now: float) -> Optional[List[ResolveResult]]:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        addrs, stamp = entry
+        if self._ttl is not None and now - stamp >= self._ttl:
+            del self._entries[key]
+            return None
+        return addrs
+
+    def add(self, key: Tuple[str, int], addrs: List[ResolveResult], now: float) -> None:
+        self._entries.pop(key, None)
+        self._entries[key] = (addrs, now)
+        while len(self._entries) > self._max_size:
+            del self._entries[next(iter(self._entries))]  # oldest first
+
+    def clear(self, host: Optional[str] = None, port: Optional[int] = None) -> None:
+        if host is None:
+            self._entries.clear()
+        elif port is None:
+            for k in [k for k in self._entries if k[0] == host]:
+                del self._entries[k]
+        else:
+            self._entries.pop((host, port), None)
+
+
+def _interleave(addrs: List[ResolveResult], interleave: int) -> List[ResolveResult]:
+    """RFC 8305 §4: alternate address families, ``interleave`` of the first family first."""
+    by_family: Dict[int, List[ResolveResult]] = {}
+    for a in addrs:
+        by_family.setdefault(a["family"], []).append(a)
+    if len(by_family) < 2:
+        return addrs
+    first_family = addrs[0]["family"]
+    first = by_family.pop(first_family)
+    rest = [a for fam in by_family.values() for a in fam]
+    out = first[:interleave]
+    first = first[interleave:]
+    while first or rest:
+        if rest:
+            out.append(rest.pop(0))
+        if first:
+            out.append(first.pop(0))
+    return out
+
+
+class TCPConnector(BaseConnector):
+    """Connections over TCP, with optional TLS (``ssl=``) and a DNS cache."""
+
+    def __init__(
+        self,
+        *,
+        ssl: Any = True,
+        verify_ssl: bool = True,
+        fingerprint: Optional[bytes] = None,
+        use_dns_cache: bool = True,
+        ttl_dns_cache: Optional[int] = 10,
+        dns_cache_max_size: int = 1000,
+        family: socket.AddressFamily = socket.AddressFamily.AF_UNSPEC,
+        ssl_context: Optional[_ssl.SSLContext] = None,
+        local_addr: Optional[Tuple[str, int]] = None,
+        resolver: Optional[AbstractResolver] = None,
+        keepalive_timeout: Any = _sentinel,
+        force_close: bool = False,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        enable_cleanup_closed: bool = False,
+        loop: Optional[asyncio.AbstractEventLoop] = None,
+        timeout_ceil_threshold: float = 5,
+        happy_eyeballs_delay: Optional[float] = 0.25,
+        interleave: Optional[int] = None,
+        socket_factory: Optional[SocketFactoryType] = None,
+        ssl_shutdown_timeout: Any = _sentinel,
+    ) -> None:
+        super().__init__(
+            keepalive_timeout=keepalive_timeout,
+            force_close=force_close,
+            limit=limit,
+            limit_per_host=limit_per_host,
+            enable_cleanup_closed=enable_cleanup_closed,
+            loop=loop,
+            timeout_ceil_threshold=timeout_ceil_threshold,
+        )
+        if not verify_ssl:
+            ssl = False
+        if fingerprint is not None:
+            ssl = Fingerprint(fingerprint)
+        if ssl_context is not None:
+            ssl = ssl_context
+        self._ssl: SSLSettings = normalize_ssl(ssl)
+        self._resolver: AbstractResolver = resolver if resolver is not None else DefaultResolver()
+        self._resolver_owner = resolver is None
+        self._use_dns_cache = use_dns_cache
+        self._dns_cache = _DNSCache(ttl_dns_cache, dns_cache_max_size)
+        self._resolving: Dict[Tuple[str, int], asyncio.Future[List[ResolveResult]]] = {}
+        self._family = family
+        self._local_addr = local_addr
+        self._happy_eyeballs_delay = happy_eyeballs_delay
+        self._interleave = interleave
+        self._socket_factory = socket_factory
+
+    @property
+    def family(self) -> int:
+        """The address family used (AF_UNSPEC: both)."""
+        return self._family
+
+    @property
+    def use_dns_cache(self) -> bool:
+        """True if resolved addresses are cached."""
+        return self._use_dns_cache
+
+    @property
+    def ssl(self) -> SSLSettings:
+        """The default TLS settings of this connector."""
+        return self._ssl
+
+    def clear_dns_cache(self, host: Optional[str] = None, port: Optional[int] = None) -> None:
+        """Forget cached addresses: all, a host's, or one (host, port)."""
+        if port is not None and host is None:
+            raise ValueError("either both host and port or none of them are allowed")
+        self._dns_cache.clear(host, port)
+
+    async def close(self) -> None:
+        """Close every connection, and the resolver if this connector made it."""
+        await super().close()
+        if self._resolver_owner:
+            await self._resolver.close()
+
+    # -- resolving -----------------------------------------------------------
+
+    async def _resolve_host(self, host: str, port: int, traces: Optional[List["Trace"]]) -> List[ResolveResult]:
+        if _is_ip(host):
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            return [ResolveResult(hostname=host, host=host, port=port, family=family, proto=0, flags=0)]
+        if not self._use_dns_cache:
+            return await self._resolve_traced(host, port, traces)
+        key = (host, port)
+        cached = self._dns_cache.get(key, self._loop.time())
+        if cached is not None:
+            if traces:
+                for trace in traces:
+                    await trace.send_dns_cache_hit(host)
+            return cached
+        if traces:
+            for trace in traces:
+                await trace.send_dns_cache_miss(host)
+        pending = self._resolving.get(key)
+        if pending is not None:
+            # Someone is already asking: share their answer (no duplicate queries).
+            return await asyncio.shield(pending)
+        future: asyncio.Future[List[ResolveResult]] = self._loop.create_future()
+        self._resolving[key] = future
+        try:
+            addrs = await self._resolve_traced(host, port, traces)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+                future.exception()
+            raise
+        else:
+            self._dns_cache.add(key, addrs, self._loop.time())
+            future.set_result(addrs)
+            return addrs
+        finally:
+            del self._resolving[key]
+
+    async def _resolve_traced(self, host: str, port: int, traces: Optional[List["Trace"]]) -> List[ResolveResult]:
+        if traces:
+            for trace in traces:
+                await trace.send_dns_resolvehost_start(host)
+        addrs = await self._resolver.resolve(host, port, family=self._family)
+        if traces:
+            for trace in traces:
+                await trace.send_dns_resolvehost_end(host)
+        return addrs
+
+    # -- connecting ----------------------------------------------------------
+
+    async def _create_connection(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:
+        sock_connect = timeout.sock_connect if timeout is not None else None
+        connect = timeout.connect if timeout is not None else None
+        limit = min(t for t in (sock_connect, connect) if t is not None) if (sock_connect or connect) else None
+        host = key.host
+        port = key.port or (443 if key.is_ssl else 80)
+        try:
+            addrs = await self._resolve_host(host, port, traces)
+        except OSError as exc:
+            raise ClientConnectorDNSError(key, exc) from exc
+        except asyncio.CancelledError:
+            raise
+        try:
+            if limit is not None:
+                async with _timeout(limit):
+                    return await self._open(key, addrs)
+            return await self._open(key, addrs)
+        except asyncio.TimeoutError as exc:
+            if isinstance(exc, ClientConnectorError):
+                raise
+            raise ConnectionTimeoutError(f"Connection timeout to host {host}:{port}") from exc
+
+    async def _open(self, key: ConnectionKey, addrs: List[ResolveResult]) -> ResponseHandler:
+        sock = await self._connect_socket(key, addrs)
+        ssl = key.ssl if key.is_ssl else None
+        server_hostname = key.server_hostname or key.host.rstrip(".")
+        proto: ResponseHandler
+        try:
+            if isinstance(ssl, _ssl.SSLContext):
+                _, proto = await self._loop.create_connection(
+                    self._protocol_factory, sock=sock, ssl=ssl, server_hostname=server_hostname
+                )
+            else:
+                _, proto = await self._loop.create_connection(self._protocol_factory, sock=sock)
+        except _ssl.SSLCertVerificationError as exc:
+            raise ClientConnectorCertificateError(key, exc) from exc  # type: ignore[arg-type]
+        except _ssl.SSLError as exc:
+            raise ClientConnectorSSLError(key, exc) from exc  # type: ignore[arg-type]
+        except OSError as exc:
+            sock.close()
+            raise ClientConnectorError(key, exc) from exc  # type: ignore[arg-type]
+        proto.key = key
+        if ssl is not None and not isinstance(ssl, _ssl.SSLContext):
+            try:
+                await proto.start_tls(engine_config(ssl), server_hostname)
+            except BaseException:
+                proto.abort()
+                raise
+        return proto
+
+    async def _connect_socket(self, key: ConnectionKey, addrs: List[ResolveResult]) -> socket.socket:
+        """Happy Eyeballs (RFC 8305): staggered attempts across the addresses."""
+        if self._interleave is not None or self._happy_eyeballs_delay is not None:
+            addrs = _interleave(addrs, self._interleave or 1)
+        delay = self._happy_eyeballs_delay
+        errors: List[OSError] = []
+        if delay is None or len(addrs) == 1:
+            for addr in addrs:
+                try:
+                    return await self._connect_one(addr)
+                except OSError as exc:
+                    errors.append(exc)
+            raise _connect_error(key, errors)
+        return await self._staggered(key, addrs, delay, errors)
+
+    async def _staggered(self, key: ConnectionKey, addrs: List[ResolveResult], delay: float, errors: List[OSError]) -> socket.socket:
+        loop = self._loop
+        tasks: Set[asyncio.Task[socket.socket]] = set()
+        pending = list(addrs)
+        winner: Optional[socket.socket] = None
+        try:
+            while pending or tasks:
+                if pending:
+                    tasks.add(loop.create_task(self._connect_one(pending.pop(0))))
+                done, _ = await asyncio.wait(
+                    tasks,
+                    timeout=delay if pending else None,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                for task in done:
+                    tasks.discard(task)
+                    exc = task.exception()
+                    if exc is None:
+                        winner = task.result()
+                        return winner
+                    errors.append(exc)  # type: ignore[arg-type]
+            raise _connect_error(key, errors)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                try:
+                    sock = await task
+                except BaseException:
+                    continue
+                if sock is not winner:
+                    sock.close()
+
+    async def _connect_one(self, addr: ResolveResult) -> socket.socket:
+        family = addr["family"]
+        host, port = addr["host"], addr["port"]
+        address: Tuple[Any, ...]
+        if family == socket.AF_INET6:
+            address = (host, port, 0, 0)
+            if "%" in host:
+                infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
+                address = infos[0][4]
+        else:
+            address = (host, port)
+        addr_info = (family, socket.SOCK_STREAM, addr["proto"], "", address)
+        if self._socket_factory is not None:
+            sock = self._socket_factory(addr_info)
+        else:
+            sock = socket.socket(family=family, type=socket.SOCK_STREAM, proto=addr["proto"])
+        try:
+            sock.setblocking(False)
+            if self._local_addr is not None:
+                sock.bind(self._local_addr)
+            await self._loop.sock_connect(sock, address)
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return sock
+        except BaseException:
+            sock.close()
+            raise
+
+
+def _connect_error(key: ConnectionKey, errors: List[OSError]) -> ClientConnectorError:
+    if len(errors) == 1 or len({str(e) for e in errors}) == 1:
+        return ClientConnectorError(key, errors[0])  # type: ignore[arg-type]
+    model = str(errors[0])
+    return ClientConnectorError(
+        key,  # type: ignore[arg-type]
+        OSError(errors[0].errno, "Multiple exceptions: " + ", ".join(str(e) for e in errors) if model else model),
+    )
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+class _timeout:
+    """``asyncio.timeout`` for Python 3.10 as well: cancels the task at the deadline."""
+
+    __slots__ = ("_delay", "_handle", "_task", "_expired")
+
+    def __init__(self, delay: float) -> None:
+        self._delay = delay
+        self._handle: Optional[asyncio.TimerHandle] = None
+        self._task: Optional[asyncio.Task[Any]] = None
+        self._expired = False
+
+    async def __aenter__(self) -> None:
+        self._task = asyncio.current_task()
+        self._handle = asyncio.get_running_loop().call_later(self._delay, self._expire)
+
+    def _expire(self) -> None:
+        self._expired = True
+        assert self._task is not None
+        self._task.cancel()
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        assert self._handle is not None
+        self._handle.cancel()
+        if self._expired and exc_type is asyncio.CancelledError:
+            assert self._task is not None
+            if sys.version_info >= (3, 11):
+                self._task.uncancel()
+            raise asyncio.TimeoutError from exc
+
+
+class UnixConnector(BaseConnector):
+    """HTTP over a Unix domain socket at ``path`` (the URL's host is only sent as Host)."""
+
+    def __init__(
+        self,
+        path: str,
+        force_close: bool = False,
+        keepalive_timeout: Any = _sentinel,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        loop: Optional[asyncio.AbstractEventLoop] = None,
+    ) -> None:
+        super().__init__(
+            force_close=force_close,
+            keepalive_timeout=keepalive_timeout,
+            limit=limit,
+            limit_per_host=limit_per_host,
+            loop=loop,
+        )
+        self._path = path
+        self._ssl: SSLSettings = True
+
+    @property
+    def path(self) -> str:
+        """The socket's path."""
+        return self._path
+
+    async def _create_connection(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:
+        limit = timeout.sock_connect if timeout is not None else None
+        try:
+            if limit is not None:
+                async with _timeout(limit):
+                    _, proto = await self._loop.create_unix_connection(self._protocol_factory, self._path)
+            else:
+                _, proto = await self._loop.create_unix_connection(self._protocol_factory, self._path)
+        except asyncio.TimeoutError as exc:
+            raise ConnectionTimeoutError(f"Connection timeout to unix socket {self._path}") from exc
+        except OSError as exc:
+            raise UnixClientConnectorError(self._path, key, exc) from exc  # type: ignore[arg-type]
+        return proto
+
+
+class NamedPipeConnector(BaseConnector):
+    """HTTP over a Windows named pipe; needs the Proactor event loop."""
+
+    def __init__(
+        self,
+        path: str,
+        force_close: bool = False,
+        keepalive_timeout: Any = _sentinel,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        loop: Optional[asyncio.AbstractEventLoop] = None,
+    ) -> None:
+        loop = loop or asyncio.get_running_loop()
+        if sys.platform != "win32" or not isinstance(loop, getattr(asyncio, "ProactorEventLoop", ())):
+            raise RuntimeError(
+                "Named Pipes only available in proactor loop under windows "
+                "(NamedPipeConnector needs Windows and asyncio.ProactorEventLoop)"
+            )
+        super().__init__(
+            force_close=force_close,
+            keepalive_timeout=keepalive_timeout,
+            limit=limit,
+            limit_per_host=limit_per_host,
+            loop=loop,
+        )
+        self._path = path
+        self._ssl: SSLSettings = True
+
+    @property
+    def path(self) -> str:
+        """The pipe's path."""
+        return self._path
+
+    async def _create_connection(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:  # pragma: no cover - Windows only
+        try:
+            _, proto = await self._loop.create_pipe_connection(  # type: ignore[attr-defined]
+                self._protocol_factory, self._path
+            )
+        except OSError as exc:
+            raise ClientConnectorError(key, exc) from exc  # type: ignore[arg-type]
+        return proto

@@ -1,0 +1,402 @@
+"""The asyncio protocol of one connection: feeds socket bytes to the Rust engine.
+
+Each ``data_received`` is one call into Rust (``Connection.receive``), which returns every
+event the bytes produced plus any bytes to write back (TLS handshake records). This
+module turns those events into futures resolved and streams fed; it knows nothing about
+sessions, redirects or cookies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from . import _core
+from .exceptions import (
+    ClientConnectionResetError,
+    ClientOSError,
+    ClientPayloadError,
+    ClientResponseError,
+    ServerDisconnectedError,
+    SocketTimeoutError,
+)
+from .streams import StreamReader
+
+if TYPE_CHECKING:
+    from .connector import ConnectionKey
+
+__all__ = ("ResponseHandler",)
+
+_ResponseHead = _core.ResponseHead
+_EndOfMessage = _core.EndOfMessage
+_Informational = _core.Informational
+_HandshakeDone = _core.HandshakeDone
+_ProtocolError = _core.ProtocolError
+
+# Engine error kinds that mean "the body is not what the server promised".
+_PAYLOAD_ERRORS = frozenset(
+    {
+        "incomplete_body",
+        "invalid_chunk",
+        "decode_error",
+        "decompressed_too_large",
+        "too_many_encodings",
+        "truncated",
+    }
+)
+
+
+class ResponseHandler(asyncio.Protocol):
+    """One TCP (or Unix) connection driven through a ``_core.Connection``.
+
+    One request at a time: ``start_request`` writes it, ``head_waiter`` resolves with
+    ``(ResponseHead, StreamReader)``, the body is fed to that stream, and
+    ``on_message_complete`` runs when the response ends (the connector uses it to put
+    the connection back in the pool).
+    """
+
+    __slots__ = (
+        "_loop",
+        "_conn",
+        "transport",
+        "key",
+        "closed",
+        "head_waiter",
+        "continue_waiter",
+        "tls_waiter",
+        "payload",
+        "on_message_complete",
+        "_read_bufsize",
+        "_reading_paused",
+        "_drain_waiter",
+        "_writing_paused",
+        "_exception",
+        "_read_timeout",
+        "_read_timer",
+        "received_any",
+        "idle_since",
+        "reused",
+        "_tls",
+    )
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        read_bufsize: int = 2**16,
+    ) -> None:
+        self._loop = loop
+        self._conn = _core.Connection(max_line_size, max_field_size, max_headers)
+        self.transport: Optional[asyncio.Transport] = None
+        self.key: Optional[ConnectionKey] = None
+        self.closed: asyncio.Future[None] = loop.create_future()
+        self.head_waiter: Optional[asyncio.Future[Any]] = None
+        self.continue_waiter: Optional[asyncio.Future[None]] = None
+        self.tls_waiter: Optional[asyncio.Future[Any]] = None
+        self.payload: Optional[StreamReader] = None
+        self.on_message_complete: Optional[Callable[[ResponseHandler], None]] = None
+        self._read_bufsize = read_bufsize
+        self._reading_paused = False
+        self._drain_waiter: Optional[asyncio.Future[None]] = None
+        self._writing_paused = False
+        self._exception: Optional[BaseException] = None
+        self._read_timeout: Optional[float] = None
+        self._read_timer: Optional[asyncio.TimerHandle] = None
+        self.received_any = False
+        self.idle_since = 0.0
+        self.reused = False
+        self._tls = False
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def is_connected(self) -> bool:
+        """True while the transport is open and no error has been seen."""
+        return self.transport is not None and self._exception is None
+
+    @property
+    def reusable(self) -> bool:
+        """True when the engine says the connection may carry another request."""
+        return self.transport is not None and self._exception is None and self._conn.reusable
+
+    @property
+    def upgraded(self) -> bool:
+        """True after a 101 response or a 2xx answer to CONNECT: a raw byte pipe now."""
+        return self._conn.is_upgraded
+
+    def set_read_timeout(self, timeout: Optional[float]) -> None:
+        """``sock_read``: the longest gap allowed between two reads of a response."""
+        self._read_timeout = timeout
+
+    # -- asyncio.Protocol ----------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Optional[BaseException]) -> None:
+        self._cancel_read_timer()
+        transport, self.transport = self.transport, None
+        if self._exception is None:
+            try:
+                events = self._conn.receive_eof()
+            except Exception as e:  # pragma: no cover - engine misuse
+                events = []
+                self._fail(ClientOSError(str(e)))
+            if events:
+                self._dispatch(events)
+        if exc is not None and self._exception is None:
+            if isinstance(exc, ConnectionResetError):
+                self._fail(ClientConnectionResetError(str(exc) or "Connection reset by peer"))
+            else:
+                self._fail(ClientOSError(getattr(exc, "errno", None) or 0, str(exc)))
+        # Whatever still waits learns the connection is gone.
+        self._fail(ServerDisconnectedError())
+        if self._drain_waiter is not None and not self._drain_waiter.done():
+            self._drain_waiter.set_exception(ClientConnectionResetError("Connection lost"))
+        if not self.closed.done():
+            self.closed.set_result(None)
+        del transport
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        waiter, self._drain_waiter = self._drain_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        self.received_any = True
+        try:
+            events, out = self._conn.receive(data)
+        except Exception as exc:  # engine misuse: never expected
+            self._fail(ClientOSError(str(exc)))
+            self.close()
+            return
+        if out:
+            self.transport.write(out)  # type: ignore[union-attr]
+        if events:
+            self._dispatch(events)
+        if self._read_timer is not None:
+            self._reschedule_read_timer()
+
+    def eof_received(self) -> bool:
+        # Let asyncio close the transport; connection_lost reports the end of stream.
+        return False
+
+    # -- events --------------------------------------------------------------
+
+    def _dispatch(self, events: list[Any]) -> None:
+        payload = self.payload
+        for event in events:
+            kind = type(event)
+            if kind is bytes:
+                if payload is not None:
+                    payload.feed_data(event)
+            elif kind is _ResponseHead:
+                payload = self._on_head(event)
+            elif kind is _EndOfMessage:
+                self._on_end()
+                payload = None
+            elif kind is _Informational:
+                waiter = self.continue_waiter
+                if event.status == 100 and waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+            elif kind is _HandshakeDone:
+                waiter = self.tls_waiter
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(event)
+            elif kind is _ProtocolError:
+                self._on_protocol_error(event)
+                return
+
+    def _on_head(self, head: Any) -> Optional[StreamReader]:
+        waiter = self.head_waiter
+        self.head_waiter = None
+        payload = StreamReader(self, self._read_bufsize, loop=self._loop)
+        self.payload = payload
+        if self.continue_waiter is not None and not self.continue_waiter.done():
+            # A final answer instead of 100 Continue: the body is not sent (RFC 9110 §10.1.1).
+            self.continue_waiter.set_result(None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result((head, payload))
+        if self._conn.is_upgraded:
+            # The body of an upgraded connection is the raw stream: whoever asked for
+            # the upgrade reads it; the HTTP exchange itself is over.
+            self._cancel_read_timer()
+        return payload
+
+    def _on_end(self) -> None:
+        payload, self.payload = self.payload, None
+        self._cancel_read_timer()
+        if payload is not None:
+            payload.feed_eof()
+        callback = self.on_message_complete
+        if callback is not None:
+            self.on_message_complete = None
+            callback(self)
+
+    def _on_protocol_error(self, event: Any) -> None:
+        self._fail(self._exception_for(event))
+        self.close()
+
+    def _exception_for(self, event: Any) -> BaseException:
+        from .connector import tls_exception  # the connector owns connection errors
+
+        kind = event.kind
+        if kind in _PAYLOAD_ERRORS and self.payload is not None:
+            return ClientPayloadError(f"Response payload is not completed: {event.message}")
+        if kind == "closed_before_response":
+            return ServerDisconnectedError()
+        if kind in ("certificate", "fingerprint_mismatch", "handshake"):
+            return tls_exception(self.key, event)
+        if kind == "truncated":
+            return ServerDisconnectedError("TLS stream ended without close_notify")
+        if kind == "decode_error" or kind in _PAYLOAD_ERRORS:
+            return ClientPayloadError(event.message)
+        return ClientResponseError(
+            None,  # type: ignore[arg-type]
+            (),
+            status=400,
+            message=f"{event.message} ({kind})",
+        )
+
+    def _fail(self, exc: BaseException) -> None:
+        """Deliver ``exc`` to whoever waits on this connection; first error wins."""
+        if self._exception is None:
+            self._exception = exc
+        exc = self._exception
+        for name in ("head_waiter", "continue_waiter", "tls_waiter"):
+            waiter = getattr(self, name)
+            if waiter is not None:
+                setattr(self, name, None)
+                if not waiter.done():
+                    waiter.set_exception(exc)
+                    waiter.exception()  # retrieved: no "never retrieved" noise if abandoned
+        payload, self.payload = self.payload, None
+        if payload is not None:
+            payload.set_exception(exc)
+        self.on_message_complete = None
+
+    # -- request side --------------------------------------------------------
+
+    def start_tls(self, config: Any, server_name: str, *, tunnel: bool = False) -> asyncio.Future[Any]:
+        """Start a TLS layer (inside the previous one if ``tunnel``); resolves on handshake."""
+        waiter = self._loop.create_future()
+        self.tls_waiter = waiter
+        self._tls = True
+        hello = self._conn.start_tls(config, server_name, tunnel)
+        self.transport.write(hello)  # type: ignore[union-attr]
+        return waiter
+
+    def send_request(
+        self,
+        head: bytes,
+        body: Optional[bytes],
+        *,
+        no_body: bool,
+        connect: bool,
+        chunked: bool,
+        decompress: bool,
+        max_decompressed_size: Optional[int],
+        expect_continue: bool = False,
+    ) -> asyncio.Future[Any]:
+        """Write a pre-encoded request head (and small body); return the head waiter."""
+        if self._exception is not None:
+            raise self._exception
+        waiter = self._loop.create_future()
+        self.head_waiter = waiter
+        if expect_continue:
+            self.continue_waiter = self._loop.create_future()
+        data = self._conn.send_request(
+            head, body, no_body, connect, chunked, decompress, max_decompressed_size
+        )
+        self.transport.write(data)  # type: ignore[union-attr]
+        if self._read_timeout is not None:
+            self._reschedule_read_timer()
+        return waiter
+
+    def write_body(self, chunk: bytes, last: bool = False) -> None:
+        """Send a piece of a streamed request body (framed by the engine)."""
+        data = self._conn.send_body(chunk, last)
+        if data and self.transport is not None:
+            self.transport.write(data)
+
+    async def drain(self) -> None:
+        """Wait until the transport's write buffer is below its high-water mark."""
+        if self._exception is not None:
+            raise self._exception
+        if not self._writing_paused:
+            return
+        if self._drain_waiter is None:
+            self._drain_waiter = self._loop.create_future()
+        await asyncio.shield(self._drain_waiter)
+
+    def send_raw(self, data: bytes) -> None:
+        """Write bytes through the TLS layers (an upgraded connection's stream)."""
+        out = self._conn.send_raw(data)
+        if out and self.transport is not None:
+            self.transport.write(out)
+
+    # -- flow control (called by StreamReader) -------------------------------
+
+    def pause_reading(self) -> None:
+        if not self._reading_paused and self.transport is not None:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._conn.has_pending and self.transport is not None:
+            # Decoded output held back by the engine's per-call cap comes first.
+            self.data_received(b"")
+            if self.payload is not None and self._reading_paused:
+                return
+        if self._reading_paused and self.transport is not None:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
+    # -- timers --------------------------------------------------------------
+
+    def _reschedule_read_timer(self) -> None:
+        timeout = self._read_timeout
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
+        if timeout is not None and (self.head_waiter is not None or self.payload is not None):
+            self._read_timer = self._loop.call_later(timeout, self._on_read_timeout)
+
+    def _cancel_read_timer(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
+
+    def _on_read_timeout(self) -> None:
+        self._read_timer = None
+        self._fail(SocketTimeoutError("Timeout on reading data from socket"))
+        self.close()
+
+    # -- teardown ------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the transport now (pending reads fail with the error set, if any)."""
+        self._cancel_read_timer()
+        transport = self.transport
+        if transport is not None:
+            if self._tls and not transport.is_closing():
+                try:
+                    # close_notify (RFC 8446 §6.1): the peer can tell our close from a cut.
+                    transport.write(self._conn.close_tls())
+                except Exception:
+                    pass
+            transport.close()
+
+    def abort(self) -> None:
+        """Drop the connection without a TLS close_notify or flushing."""
+        self._cancel_read_timer()
+        transport = self.transport
+        if transport is not None:
+            transport.abort()

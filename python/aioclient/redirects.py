@@ -1,0 +1,98 @@
+"""Redirects: where the next hop goes, with which method, body and credentials."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, List, NamedTuple, Optional
+
+from multidict import CIMultiDict
+from yarl import URL
+
+from .exceptions import (
+    InvalidUrlRedirectClientError,
+    NonHttpUrlRedirectClientError,
+    TooManyRedirects,
+)
+
+if TYPE_CHECKING:
+    from .request import ClientRequest
+    from .response import ClientResponse
+
+__all__ = ("RedirectDecision", "next_hop")
+
+_HTTP_AND_EMPTY = frozenset({"http", "https", ""})
+# Headers that describe the body: dropped with it when a redirect turns into GET.
+_BODY_HEADERS = ("Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding")
+# Credentials that must not follow a redirect to another origin (RFC 9110 §15.4).
+_CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
+
+
+class RedirectDecision(NamedTuple):
+    """The next request of a redirect chain."""
+
+    method: str
+    url: URL
+    body: Any
+    headers: CIMultiDict[str]
+    drop_credentials: bool
+
+
+def next_hop(
+    resp: "ClientResponse",
+    req: "ClientRequest",
+    history: List["ClientResponse"],
+    max_redirects: int,
+    requote: bool,
+) -> Optional[RedirectDecision]:
+    """Decide the hop after redirect ``resp``; ``None`` when it has no Location.
+
+    Appends ``resp`` to ``history`` and releases it (its body is never read or
+    decoded). Raises ``TooManyRedirects`` past ``max_redirects``, and the redirect
+    URL errors for a Location that is not a URL or not http(s).
+    """
+    location = resp.headers.get("Location") or resp.headers.get("URI")
+    if location is None:
+        return None
+    history.append(resp)
+    resp.release()
+    if max_redirects and len(history) >= max_redirects:
+        raise TooManyRedirects(history[0].request_info, tuple(history))
+    try:
+        target = URL(location, encoded=not requote)
+    except ValueError as exc:
+        raise InvalidUrlRedirectClientError(
+            location, "Server attempted redirecting to a location that does not look like a URL"
+        ) from exc
+    if target.scheme not in _HTTP_AND_EMPTY:
+        raise NonHttpUrlRedirectClientError(location)
+    if not target.scheme:
+        target = req.url.join(target)  # relative and protocol-relative (RFC 3986 §5.2)
+    try:
+        new_origin = target.origin()
+    except ValueError as exc:
+        raise InvalidUrlRedirectClientError(
+            location, "Invalid redirect URL origin"
+        ) from exc
+    if not target.raw_host:
+        raise InvalidUrlRedirectClientError(location, "Redirect URL has no host")
+
+    method = req.method
+    body = req.body
+    headers = CIMultiDict(req.headers)
+    if resp.status in (301, 302, 303) and method != "HEAD":
+        # RFC 9110 §15.4.2-4: user agents turn these into GET; the body goes away.
+        method = "GET"
+        body = b""
+        for name in _BODY_HEADERS:
+            headers.popall(name, None)
+    elif resp.status in (307, 308) and body and not getattr(body, "replayable", True):
+        from .exceptions import ClientPayloadError
+
+        raise ClientPayloadError(
+            f"Cannot follow a {resp.status} redirect: the request body is a stream "
+            "that cannot be sent again; pass bytes or a file instead"
+        )
+    drop = req.url.origin() != new_origin
+    if drop:
+        for name in _CREDENTIAL_HEADERS:
+            headers.popall(name, None)
+    return RedirectDecision(method, target, body, headers, drop)

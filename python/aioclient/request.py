@@ -1,0 +1,352 @@
+"""ClientRequest: the mutable request a middleware sees, and how it is written out."""
+
+from __future__ import annotations
+
+import asyncio
+import json as _json
+import sys
+import zlib
+from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, Optional, Tuple, Union
+
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from . import _core
+from .exceptions import ClientOSError, InvalidURL
+from .payload import Payload, get_payload
+from .streams import StreamReader
+
+if TYPE_CHECKING:
+    from .auth import BasicAuth
+    from .protocol import ResponseHandler
+    from .session import ClientSession
+
+__all__ = ("ClientRequest", "RequestInfo", "DEFAULT_ACCEPT_ENCODING", "USER_AGENT")
+
+from .exceptions import RequestInfo  # noqa: E402  (the exception module owns it)
+
+__version__ = "0.1.0"
+USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aioclient/{__version__}"
+DEFAULT_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
+
+# Methods that carry no body by default: no "Content-Length: 0" for them (as aiohttp).
+_GET_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "CONNECT", "TRACE"})
+# Methods safe to resend when a pooled connection turned out closed (RFC 9110 §9.2.2).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+_SMALL_BODY = 1 << 16  # bodies up to this size go out with the head in one write
+
+
+class ClientRequest:
+    """An outgoing request: what middlewares read and change before it is sent.
+
+    Everything here stays mutable until ``handler(request)`` sends it: ``method``,
+    ``url``, ``headers`` (a ``CIMultiDict``), ``body`` and ``auth``. ``session`` is the
+    session that makes the request, for middlewares that need requests of their own
+    (pass ``middlewares=()`` to those, or they recurse into the same middleware).
+    """
+
+    __slots__ = (
+        "method",
+        "url",
+        "original_url",
+        "headers",
+        "skip_auto_headers",
+        "_body",
+        "auth",
+        "session",
+        "chunked",
+        "compress",
+        "expect100",
+        "proxy",
+        "proxy_auth",
+        "proxy_headers",
+        "ssl",
+        "server_hostname",
+        "version",
+        "auto_decompress",
+        "max_line_size",
+        "max_field_size",
+        "max_headers",
+        "read_bufsize",
+        "trace_request_ctx",
+        "_cookie_header",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        *,
+        headers: CIMultiDict[str],
+        body: Any = None,
+        session: "ClientSession",
+        skip_auto_headers: Optional[Iterable[str]] = None,
+        auth: Optional["BasicAuth"] = None,
+        chunked: Optional[bool] = None,
+        compress: Union[str, bool, None] = None,
+        expect100: bool = False,
+        proxy: Optional[URL] = None,
+        proxy_auth: Optional["BasicAuth"] = None,
+        proxy_headers: Optional[CIMultiDict[str]] = None,
+        ssl: Any = True,
+        server_hostname: Optional[str] = None,
+        version: Tuple[int, int] = (1, 1),
+        auto_decompress: bool = True,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        read_bufsize: int = 2**16,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.original_url = url
+        self.headers = headers
+        self.skip_auto_headers = frozenset(h.lower() for h in skip_auto_headers) if skip_auto_headers else frozenset()
+        self._body = body
+        self.auth = auth
+        self.session = session
+        self.chunked = chunked
+        self.compress = compress
+        self.expect100 = expect100
+        self.proxy = proxy
+        self.proxy_auth = proxy_auth
+        self.proxy_headers = proxy_headers
+        self.ssl = ssl
+        self.server_hostname = server_hostname
+        self.version = version
+        self.auto_decompress = auto_decompress
+        self.max_line_size = max_line_size
+        self.max_field_size = max_field_size
+        self.max_headers = max_headers
+        self.read_bufsize = read_bufsize
+        self._cookie_header: Optional[str] = None
+
+    @property
+    def body(self) -> Any:
+        """The body: ``b""``, ``bytes`` or a :class:`~aioclient.payload.Payload`."""
+        return self._body
+
+    @body.setter
+    def body(self, value: Any) -> None:
+        if value is None or isinstance(value, (bytes, Payload)):
+            self._body = b"" if value is None else value
+        else:
+            self._body = get_payload(value)
+
+    @property
+    def host(self) -> str:
+        """The URL's host."""
+        return self.url.raw_host or ""
+
+    @property
+    def port(self) -> Optional[int]:
+        """The URL's port (the scheme's default when absent)."""
+        return self.url.port
+
+    @property
+    def is_ssl(self) -> bool:
+        """True for https and wss URLs."""
+        return self.url.scheme in ("https", "wss")
+
+    @property
+    def request_info(self) -> RequestInfo:
+        """The request as seen by exceptions and ``ClientResponse.request_info``."""
+        return RequestInfo(self.url, self.method, CIMultiDictProxy(self.headers), self.original_url)
+
+    def __repr__(self) -> str:
+        return f"<ClientRequest({self.method} {self.url})>"
+
+    # -- serialisation ---------------------------------------------------------
+
+    def _target(self) -> str:
+        url = self.url
+        if self.method == "CONNECT":
+            return f"{url.raw_host}:{url.port}"
+        if self.proxy is not None and not self.is_ssl:
+            # Absolute form for a plain proxy (RFC 9112 §3.2.2).
+            return str(url.with_fragment(None))
+        return url.raw_path_qs or "/"
+
+    def _host_header(self) -> str:
+        url = self.url
+        host = url.raw_host or ""
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        if url.explicit_port is not None and not url.is_default_port():
+            return f"{host}:{url.port}"
+        return host
+
+    def encode_head(self, body: Any) -> Tuple[bytes, bool]:
+        """Validate and encode the request head; return it and whether it is chunked.
+
+        Runs before a connection is taken, so a header with CR/LF/NUL or a bad method
+        fails with ``ValueError`` before anything is opened or written.
+        """
+        headers = self.headers
+        skip = self.skip_auto_headers
+        pairs: List[Tuple[str, str]] = []
+        if "host" not in skip and "Host" not in headers:
+            pairs.append(("Host", self._host_header()))
+        pairs.extend(headers.items())
+        if "Accept" not in headers and "accept" not in skip:
+            pairs.append(("Accept", "*/*"))
+        if "Accept-Encoding" not in headers and "accept-encoding" not in skip:
+            pairs.append(("Accept-Encoding", DEFAULT_ACCEPT_ENCODING))
+        if "User-Agent" not in headers and "user-agent" not in skip:
+            pairs.append(("User-Agent", USER_AGENT))
+        if self._cookie_header is not None:
+            pairs.append(("Cookie", self._cookie_header))
+        if self.auth is not None and "Authorization" not in headers:
+            pairs.append(("Authorization", self.auth.encode()))
+        if self.proxy is not None and self.proxy_auth is not None and not self.is_ssl:
+            pairs.append(("Proxy-Authorization", self.proxy_auth.encode()))
+        if self.version == (1, 0) and "Connection" not in headers:
+            pairs.append(("Connection", "keep-alive"))
+
+        chunked = False
+        if isinstance(body, Payload):
+            if body.content_type is not None and "Content-Type" not in headers and "content-type" not in skip:
+                pairs.append(("Content-Type", body.content_type))
+            size = body.size
+            if self.compress or self.chunked or size is None:
+                if "Transfer-Encoding" not in headers:
+                    pairs.append(("Transfer-Encoding", "chunked"))
+                chunked = True
+            elif "Content-Length" not in headers:
+                pairs.append(("Content-Length", str(size)))
+        elif body:
+            if "Content-Type" not in headers and "content-type" not in skip:
+                pairs.append(("Content-Type", "application/octet-stream"))
+            if self.chunked:
+                if "Transfer-Encoding" not in headers:
+                    pairs.append(("Transfer-Encoding", "chunked"))
+                chunked = True
+            elif "Content-Length" not in headers:
+                pairs.append(("Content-Length", str(len(body))))
+        elif self.method not in _GET_METHODS and "Content-Length" not in headers and "Transfer-Encoding" not in headers:
+            pairs.append(("Content-Length", "0"))
+        if "Transfer-Encoding" in headers and "chunked" in headers["Transfer-Encoding"].lower():
+            chunked = True
+        if self.compress and "Content-Encoding" not in headers:
+            pairs.append(("Content-Encoding", _compress_name(self.compress)))
+        try:
+            head = _core.encode_head(
+                self.method.encode("ascii"),
+                self._target().encode("utf-8", "surrogateescape"),
+                [(k.encode("latin-1"), v.encode("utf-8", "surrogateescape")) for k, v in pairs],
+                self.version[1],
+            )
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"Invalid characters in request method or header names: {exc}") from exc
+        return head, chunked
+
+    async def send(
+        self,
+        proto: "ResponseHandler",
+        head: bytes,
+        chunked: bool,
+        body: Any,
+        max_decompressed_size: Optional[int],
+        on_chunk_sent: Any = None,
+    ) -> "asyncio.Future[Any]":
+        """Write the request on ``proto``; return the future of the response head."""
+        small = body if isinstance(body, bytes) else b""
+        if self.compress and small:
+            small = _compress(self.compress, small)
+        inline = not chunked and not self.expect100 and len(small) <= _SMALL_BODY
+        waiter = proto.send_request(
+            head,
+            small if inline and small else None,
+            no_body=self.method == "HEAD",
+            connect=self.method == "CONNECT",
+            chunked=chunked,
+            decompress=self.auto_decompress,
+            max_decompressed_size=max_decompressed_size,
+            expect_continue=self.expect100,
+        )
+        if inline:
+            if on_chunk_sent is not None and small:
+                await on_chunk_sent(small)
+            return waiter
+        if self.expect100:
+            continue_waiter = proto.continue_waiter
+            if continue_waiter is not None:
+                await continue_waiter
+            if waiter.done():
+                return waiter  # a final response came instead of 100 Continue
+        if isinstance(body, Payload):
+            await self._send_payload(proto, body, chunked, on_chunk_sent)
+        else:
+            # A large bytes body: in pieces, so the transport's flow control applies.
+            view = memoryview(small)
+            for start in range(0, len(view), _SMALL_BODY):
+                piece = bytes(view[start : start + _SMALL_BODY])
+                proto.write_body(piece)
+                if on_chunk_sent is not None:
+                    await on_chunk_sent(piece)
+                await proto.drain()
+            proto.write_body(b"", last=True)
+        return waiter
+
+    async def _send_payload(self, proto: "ResponseHandler", body: Payload, chunked: bool, on_chunk_sent: Any) -> None:
+        compressor = _compressor(self.compress) if self.compress else None
+        try:
+            async for chunk in body.iter_chunks():
+                if compressor is not None:
+                    chunk = compressor.compress(chunk)
+                    if not chunk:
+                        continue
+                proto.write_body(chunk)
+                if on_chunk_sent is not None:
+                    await on_chunk_sent(chunk)
+                await proto.drain()
+            if compressor is not None:
+                tail = compressor.flush()
+                if tail:
+                    proto.write_body(tail)
+        except OSError as exc:
+            raise ClientOSError(exc.errno or 0, f"Can not write request body for {self.url}: {exc}") from exc
+        proto.write_body(b"", last=True)
+
+
+def _compress_name(compress: Union[str, bool]) -> str:
+    return "deflate" if compress is True else str(compress)
+
+
+def _compressor(compress: Union[str, bool]) -> Any:
+    name = _compress_name(compress)
+    if name == "gzip":
+        return zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    if name == "deflate":
+        return zlib.compressobj(wbits=zlib.MAX_WBITS)
+    raise ValueError(f"compress must be 'deflate' or 'gzip', got {compress!r}")
+
+
+def _compress(compress: Union[str, bool], data: bytes) -> bytes:
+    c = _compressor(compress)
+    return c.compress(data) + c.flush()
+
+
+def build_body(data: Any, json: Any, json_serialize: Any) -> Any:
+    """The request body for ``data=``/``json=``: ``b""``, bytes, or a Payload."""
+    if json is not None:
+        if data is not None:
+            raise ValueError("data and json parameters can not be used at the same time")
+        from .payload import JsonPayload
+
+        return JsonPayload(json, dumps=json_serialize)
+    if data is None:
+        return b""
+    if type(data) is bytes:
+        return data  # the common case stays a plain bytes object (no Payload)
+    return get_payload(data)
+
+
+def validate_url(url: URL) -> None:
+    """Raise ``InvalidURL`` for URLs that cannot be requested (checked before DNS)."""
+    host = url.raw_host
+    if not url.absolute or not host:
+        raise InvalidURL(url)
+    for ch in host:
+        if ch in ' \t\r\n\x00/\\?#@"<>^`{|}' or ord(ch) < 0x21 or ord(ch) == 0x7F:
+            raise InvalidURL(url, "Invalid character in host")

@@ -1,0 +1,413 @@
+"""ClientResponse: status, headers, cookies and the body of one HTTP response."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import json as _json
+import re
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
+
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDictProxy
+from yarl import URL
+
+from .exceptions import (
+    ClientConnectionError,
+    ClientResponseError,
+    ContentTypeError,
+    RequestInfo,
+)
+from .helpers import ContentDisposition, parse_content_disposition, parse_links, parse_mimetype
+from .streams import EmptyStreamReader, StreamReader
+
+if TYPE_CHECKING:
+    from .connector import BaseConnector
+    from .protocol import ResponseHandler
+    from .session import ClientSession
+    from .tracing import Trace
+
+__all__ = ("ClientResponse", "HttpVersion", "HttpVersion10", "HttpVersion11")
+
+from typing import NamedTuple
+
+
+class HttpVersion(NamedTuple):
+    """An HTTP version as (major, minor)."""
+
+    major: int
+    minor: int
+
+
+HttpVersion10 = HttpVersion(1, 0)
+HttpVersion11 = HttpVersion(1, 1)
+
+_JSON_RE = re.compile(r"^application/(?:[\w.+-]+?\+)?json")
+_EMPTY_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
+
+
+def _default_charset_resolver(response: "ClientResponse", body: bytes) -> str:
+    return "utf-8"
+
+
+class ClientResponse:
+    """The response to a request.
+
+    Headers arrive from the engine as raw byte pairs and become a
+    ``CIMultiDictProxy`` only when first read. The connection goes back to the pool
+    as soon as the whole body has been received (it is buffered in ``content``), or is
+    closed if the response is released before that.
+    """
+
+    __slots__ = (
+        "method",
+        "url",
+        "_real_url",
+        "status",
+        "reason",
+        "version",
+        "_raw_headers",
+        "_headers",
+        "_head",
+        "content",
+        "_body",
+        "_cookies",
+        "_history",
+        "_request_info",
+        "_proto",
+        "_connector",
+        "_session",
+        "_traces",
+        "_released",
+        "_closed",
+        "_in_context",
+        "_resolve_charset",
+        "_on_release",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        *,
+        request_info: RequestInfo,
+        session: Optional["ClientSession"] = None,
+        traces: Optional[List["Trace"]] = None,
+    ) -> None:
+        self.method = method
+        self._real_url = url
+        self.url = url.with_fragment(None) if url.raw_fragment else url
+        self.status = 0
+        self.reason: Optional[str] = None
+        self.version: Optional[HttpVersion] = None
+        self._raw_headers: Any = ()
+        self._headers: Optional[CIMultiDictProxy[str]] = None
+        self._head: Any = None
+        self.content: StreamReader = EmptyStreamReader()  # type: ignore[assignment]
+        self._body: Optional[bytes] = None
+        self._cookies: Optional[SimpleCookie] = None
+        self._history: Tuple[ClientResponse, ...] = ()
+        self._request_info = request_info
+        self._proto: Optional[ResponseHandler] = None
+        self._connector: Optional[BaseConnector] = None
+        self._session = session
+        self._traces = traces
+        self._released = False
+        self._closed = False
+        self._in_context = False
+        self._resolve_charset: Callable[[ClientResponse, bytes], str] = (
+            session._resolve_charset if session is not None else _default_charset_resolver
+        )
+        self._on_release: Optional[Callable[[], None]] = None
+
+    def _start(self, head: Any, payload: StreamReader, proto: "ResponseHandler", connector: "BaseConnector") -> None:
+        """Take the parsed head and the body stream from the connection."""
+        self._head = head
+        self.status = head.status
+        self.reason = head.reason.decode("latin-1")
+        self.version = HttpVersion11 if head.version_minor == 1 else HttpVersion10
+        self._raw_headers = head.headers
+        self.content = payload
+        if payload.is_eof():
+            self._finish()
+        else:
+            self._proto = proto
+            self._connector = connector
+            payload.on_eof(self._finish)
+
+    def _finish(self) -> None:
+        """The body has been received: the connection is already back in the pool."""
+        self._proto = None
+        self._connector = None
+        on_release, self._on_release = self._on_release, None
+        if on_release is not None:
+            on_release()
+
+    # -- head ------------------------------------------------------------------
+
+    @property
+    def real_url(self) -> URL:
+        """The URL requested, fragment included."""
+        return self._real_url
+
+    @property
+    def host(self) -> str:
+        """The host of the URL."""
+        return self._real_url.host or ""
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        """Response headers: case-insensitive, multi-valued, decoded UTF-8 (surrogateescape)."""
+        headers = self._headers
+        if headers is None:
+            raw = self._raw_headers
+            if not raw:
+                headers = _EMPTY_HEADERS
+            else:
+                headers = CIMultiDictProxy(
+                    CIMultiDict(
+                        [
+                            (k.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
+                            for k, v in raw
+                        ]
+                    )
+                )
+            self._headers = headers
+        return headers
+
+    @property
+    def raw_headers(self) -> Tuple[Tuple[bytes, bytes], ...]:
+        """The headers as received: ``((name, value), ...)`` in bytes."""
+        raw = self._raw_headers
+        return raw if type(raw) is tuple else tuple(raw)
+
+    @property
+    def ok(self) -> bool:
+        """True when the status is below 400."""
+        return self.status < 400
+
+    @property
+    def request_info(self) -> RequestInfo:
+        """The URL, method and headers of the request that got this response."""
+        return self._request_info
+
+    @property
+    def history(self) -> Tuple["ClientResponse", ...]:
+        """Earlier responses of a redirect chain, oldest first."""
+        return self._history
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        """Cookies set by this response (its ``Set-Cookie`` headers only)."""
+        cookies = self._cookies
+        if cookies is None:
+            cookies = SimpleCookie()
+            if self._head is None or self._head.has_set_cookie:
+                for value in self.headers.getall("Set-Cookie", ()):
+                    try:
+                        cookies.load(value)
+                    except Exception:  # a malformed cookie is skipped, as aiohttp does
+                        pass
+            self._cookies = cookies
+        return cookies
+
+    @property
+    def content_type(self) -> str:
+        """The media type, lower case, without parameters (default application/octet-stream)."""
+        raw = self._content_type_header()
+        if not raw:
+            return "application/octet-stream"
+        mimetype = parse_mimetype(raw)
+        return f"{mimetype.type}/{mimetype.subtype}" if mimetype.type else "application/octet-stream"
+
+    @property
+    def charset(self) -> Optional[str]:
+        """The ``charset`` parameter of Content-Type, if any."""
+        raw = self._content_type_header()
+        if not raw:
+            return None
+        return parse_mimetype(raw).parameters.get("charset")
+
+    def _content_type_header(self) -> str:
+        head = self._head
+        if head is not None:
+            value = head.content_type
+            return value.decode("latin-1") if value is not None else ""
+        return self.headers.get("Content-Type", "")
+
+    @property
+    def content_length(self) -> Optional[int]:
+        """The Content-Length header as an int, if present."""
+        head = self._head
+        if head is not None and head.content_length is not None:
+            return head.content_length
+        value = self.headers.get("Content-Length")
+        return int(value) if value is not None and value.isdigit() else None
+
+    @property
+    def content_disposition(self) -> Optional[ContentDisposition]:
+        """The parsed Content-Disposition header, if present."""
+        value = self.headers.get("Content-Disposition")
+        if value is None:
+            return None
+        return parse_content_disposition(value)
+
+    @property
+    def links(self) -> "MultiDictProxy[MultiDictProxy[Any]]":
+        """The Link header parsed into relation name → link parameters (RFC 8288)."""
+        return parse_links(self.headers.getall("Link", ()), self.url)
+
+    @property
+    def connection(self) -> Optional["ResponseHandler"]:
+        """The connection still carrying this response's body, if any."""
+        return self._proto
+
+    @property
+    def closed(self) -> bool:
+        """True once the response was closed or released."""
+        return self._closed or self._released
+
+    def __repr__(self) -> str:
+        return f"<ClientResponse({self.url}) [{self.status} {self.reason}]>"
+
+    # -- body ------------------------------------------------------------------
+
+    async def read(self) -> bytes:
+        """Read the whole body (decoded per Content-Encoding unless disabled)."""
+        body = self._body
+        if body is None:
+            try:
+                body = await self.content.read()
+            except BaseException:
+                self.close()
+                raise
+            self._body = body
+            traces = self._traces
+            if traces:
+                for trace in traces:
+                    await trace.send_response_chunk_received(self.method, self.url, body)
+        elif self._released and not body:
+            raise ClientConnectionError("Connection closed")
+        return body
+
+    def get_encoding(self) -> str:
+        """The charset for ``text()``: Content-Type's, UTF-8 for JSON, else the resolver's."""
+        ctype = self._content_type_header().lower()
+        mimetype = parse_mimetype(ctype)
+        encoding = mimetype.parameters.get("charset")
+        if encoding:
+            try:
+                return codecs.lookup(encoding).name
+            except LookupError:
+                pass
+        if mimetype.type == "application" and mimetype.subtype in ("json", "rdap"):
+            return "utf-8"  # RFC 8259 §8.1 (and RFC 9083 for rdap)
+        if self._body is None:
+            raise RuntimeError("Cannot compute fallback encoding of a not yet read body")
+        return self._resolve_charset(self, self._body)
+
+    async def text(self, encoding: Optional[str] = None, errors: str = "strict") -> str:
+        """Read the body and decode it (``encoding`` overrides the detected charset)."""
+        if self._body is None:
+            await self.read()
+        if encoding is None:
+            encoding = self.get_encoding()
+        return self._body.decode(encoding, errors=errors)  # type: ignore[union-attr]
+
+    async def json(
+        self,
+        *,
+        encoding: Optional[str] = None,
+        loads: Callable[[str], Any] = _json.loads,
+        content_type: Optional[str] = "application/json",
+    ) -> Any:
+        """Read the body as JSON; ``content_type=None`` skips the Content-Type check."""
+        if self._body is None:
+            await self.read()
+        if content_type:
+            ctype = self._content_type_header().lower()
+            if content_type == "application/json":
+                expected = _JSON_RE.match(ctype) is not None
+            else:
+                expected = content_type in ctype
+            if not expected:
+                raise ContentTypeError(
+                    self.request_info,
+                    self.history,
+                    status=self.status,
+                    message=f"Attempt to decode JSON with unexpected mimetype: {ctype}",
+                    headers=self.headers,
+                )
+        stripped = self._body.strip()  # type: ignore[union-attr]
+        if not stripped:
+            return None
+        if encoding is None:
+            encoding = self.get_encoding()
+        return loads(stripped.decode(encoding))
+
+    def raise_for_status(self) -> None:
+        """Raise ``ClientResponseError`` for a status of 400 or more."""
+        if self.status >= 400:
+            if not self._in_context:
+                self.release()
+            raise ClientResponseError(
+                self.request_info,
+                self.history,
+                status=self.status,
+                message=self.reason or "",
+                headers=self.headers,
+            )
+
+    # -- lifetime --------------------------------------------------------------
+
+    def release(self) -> Any:
+        """Stop using the response: the connection is closed if its body is unread."""
+        if not self._released:
+            self._released = True
+            self._drop_connection()
+        return _noop_awaitable()
+
+    def close(self) -> None:
+        """Close the response and its connection if the body is still arriving."""
+        if not self._closed:
+            self._closed = True
+            self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        proto, connector = self._proto, self._connector
+        self._proto = self._connector = None
+        if proto is not None and connector is not None:
+            # Mid-body: the rest of the response would be read by the next request.
+            proto.on_message_complete = None
+            proto.payload = None
+            connector.release(proto, reusable=False)
+        on_release, self._on_release = self._on_release, None
+        if on_release is not None:
+            on_release()
+
+    async def wait_for_close(self) -> None:
+        """Wait until the body is fully received, then release."""
+        if not self.content.is_eof():
+            try:
+                await self.content.read()
+            except Exception:
+                pass
+        self.release()
+
+    async def __aenter__(self) -> "ClientResponse":
+        self._in_context = True
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self._in_context = False
+        self.release()
+
+
+class _noop_awaitable:
+    """What ``release()`` returns, so ``await resp.release()`` works as in aiohttp."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Any:
+        return iter(())

@@ -1,0 +1,786 @@
+"""ClientSession: defaults, URL building, the redirect loop and the request context.
+
+The request path, in order: ``request()`` merges defaults → the redirect loop
+(``_request``) → the middleware chain, built per hop → ``_send``, which takes a
+connection from the connector, writes the request and returns the response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as _json
+import sys
+import warnings
+from types import SimpleNamespace
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
+
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from yarl import URL
+
+from .auth import BasicAuth
+from .connector import BaseConnector, ConnectionKey, TCPConnector
+from .cookies import AbstractCookieJar, CookieJar
+from .exceptions import (
+    ClientConnectionResetError,
+    ClientError,
+    ClientOSError,
+    ConnectionTimeoutError,
+    InvalidURL,
+    InvalidUrlClientError,
+    NonHttpUrlClientError,
+    ServerDisconnectedError,
+)
+from .helpers import DEFAULT_TIMEOUT, ClientTimeout, sentinel
+from .middleware import build_client_middlewares
+from .redirects import RedirectDecision, next_hop
+from .request import IDEMPOTENT_METHODS, ClientRequest, build_body, validate_url
+from .response import ClientResponse, HttpVersion11
+from .tls import normalize_ssl
+
+__all__ = ("ClientSession", "request")
+
+_HTTP_SCHEMES = frozenset({"http", "https"})
+_WS_SCHEMES = frozenset({"ws", "wss"})
+
+
+class _Deadline:
+    """The ``total`` timeout of one request, including reading its body."""
+
+    __slots__ = ("handle", "task", "expired", "response")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        self.task = asyncio.current_task()
+        self.expired = False
+        self.response: Optional[ClientResponse] = None
+        self.handle = loop.call_later(timeout, self._expire)
+
+    def _expire(self) -> None:
+        self.expired = True
+        response = self.response
+        if response is None:
+            if self.task is not None:
+                self.task.cancel()
+        elif not response.content.is_eof():
+            response.content.set_exception(asyncio.TimeoutError())
+            response.close()
+
+    def cancel(self) -> None:
+        self.handle.cancel()
+
+
+class ClientSession:
+    """The entry point for requests: holds the connection pool, cookie jar and defaults.
+
+    Use it as ``async with ClientSession() as session:`` and share one session across
+    many requests; ``await session.close()`` returns once every connection is closed.
+    """
+
+    _connector: Optional[BaseConnector] = None  # read by __del__ even if __init__ failed
+
+    def __init__(
+        self,
+        base_url: Union[str, URL, None] = None,
+        *,
+        connector: Optional[BaseConnector] = None,
+        loop: Optional[asyncio.AbstractEventLoop] = None,
+        cookies: Any = None,
+        headers: Any = None,
+        proxy: Union[str, URL, None] = None,
+        proxy_auth: Optional[BasicAuth] = None,
+        skip_auto_headers: Optional[Iterable[str]] = None,
+        auth: Optional[BasicAuth] = None,
+        json_serialize: Callable[[Any], str] = _json.dumps,
+        request_class: Any = ClientRequest,
+        response_class: Any = ClientResponse,
+        ws_response_class: Any = None,
+        version: Tuple[int, int] = HttpVersion11,
+        cookie_jar: Optional[AbstractCookieJar] = None,
+        connector_owner: bool = True,
+        raise_for_status: Union[bool, Callable[[ClientResponse], Awaitable[None]]] = False,
+        timeout: Any = sentinel,
+        auto_decompress: bool = True,
+        trust_env: bool = False,
+        requote_redirect_url: bool = True,
+        trace_configs: Optional[List[Any]] = None,
+        read_bufsize: int = 2**16,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        fallback_charset_resolver: Callable[[ClientResponse, bytes], str] = lambda r, b: "utf-8",
+        middlewares: Sequence[Any] = (),
+        max_decompressed_size: Optional[int] = None,
+        ssl_shutdown_timeout: Any = sentinel,
+    ) -> None:
+        if loop is None and connector is not None:
+            loop = connector._loop
+        self._loop = loop or asyncio.get_running_loop()
+        if base_url is None or isinstance(base_url, URL):
+            self._base_url: Optional[URL] = base_url
+        else:
+            self._base_url = URL(base_url)
+        if self._base_url is not None:
+            if not self._base_url.absolute:
+                raise ValueError("Only absolute URLs are supported")
+            if self._base_url.path and not self._base_url.path.endswith("/"):
+                raise ValueError("base_url must have a trailing '/'")
+        if connector is None:
+            connector = TCPConnector(loop=self._loop)
+        if connector._loop is not self._loop:
+            raise RuntimeError("Session and connector has to use same event loop")
+        self._connector = connector
+        self._connector_owner = connector_owner
+        self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar(loop=self._loop)
+        if cookies:
+            self._cookie_jar.update_cookies(cookies)
+        self._default_headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
+        self._skip_auto_headers = frozenset(skip_auto_headers) if skip_auto_headers else frozenset()
+        self._default_auth = auth
+        self._default_proxy = URL(proxy) if isinstance(proxy, str) else proxy
+        self._default_proxy_auth = proxy_auth
+        self._json_serialize = json_serialize
+        self._request_class = request_class
+        self._response_class = response_class
+        self._ws_response_class = ws_response_class
+        self._version = version
+        self._raise_for_status = raise_for_status
+        if timeout is sentinel or timeout is None:
+            self._timeout = DEFAULT_TIMEOUT
+        elif isinstance(timeout, ClientTimeout):
+            self._timeout = timeout
+        else:
+            raise ValueError(
+                f"timeout parameter cannot be of {type(timeout)} type, "
+                "please use 'timeout=ClientTimeout(...)'"
+            )
+        self._auto_decompress = auto_decompress
+        self._trust_env = trust_env
+        self._requote_redirect_url = requote_redirect_url
+        self._trace_configs = list(trace_configs or ())
+        for trace_config in self._trace_configs:
+            trace_config.freeze()
+        self._read_bufsize = read_bufsize
+        self._max_line_size = max_line_size
+        self._max_field_size = max_field_size
+        self._max_headers = max_headers
+        self._resolve_charset = fallback_charset_resolver
+        self._middlewares = tuple(middlewares)
+        self._max_decompressed_size = max_decompressed_size
+
+    # -- lifetime --------------------------------------------------------------
+
+    def __del__(self, _warnings: Any = warnings) -> None:
+        if not self.closed and self._connector_owner:
+            _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
+
+    def __enter__(self) -> None:
+        raise TypeError("Use async with instead")
+
+    def __exit__(self, *args: Any) -> None:  # pragma: no cover - __enter__ raises
+        pass
+
+    async def __aenter__(self) -> "ClientSession":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connector (if owned); returns once every transport is closed."""
+        if not self.closed:
+            if self._connector is not None and self._connector_owner:
+                await self._connector.close()
+            self._connector = None
+
+    @property
+    def closed(self) -> bool:
+        """True once the session is closed or detached."""
+        return self._connector is None or self._connector.closed
+
+    def detach(self) -> None:
+        """Forget the connector without closing it; the session counts as closed."""
+        self._connector = None
+
+    # -- attributes ------------------------------------------------------------
+
+    @property
+    def connector(self) -> Optional[BaseConnector]:
+        """The connector (connection pool) of this session."""
+        return self._connector
+
+    @property
+    def cookie_jar(self) -> AbstractCookieJar:
+        """The session's cookie jar."""
+        return self._cookie_jar
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """Default headers: a mutable copy made at construction."""
+        return self._default_headers
+
+    @property
+    def skip_auto_headers(self) -> frozenset:
+        """Headers not added automatically."""
+        return self._skip_auto_headers
+
+    @property
+    def auth(self) -> Optional[BasicAuth]:
+        """Default Basic credentials."""
+        return self._default_auth
+
+    @property
+    def json_serialize(self) -> Callable[[Any], str]:
+        """The function that serialises ``json=`` bodies."""
+        return self._json_serialize
+
+    @property
+    def version(self) -> Tuple[int, int]:
+        """The HTTP version sent."""
+        return self._version
+
+    @property
+    def timeout(self) -> ClientTimeout:
+        """The default timeouts."""
+        return self._timeout
+
+    @property
+    def raise_for_status(self) -> Any:
+        """Whether (or how) responses are checked for error statuses."""
+        return self._raise_for_status
+
+    @property
+    def auto_decompress(self) -> bool:
+        """True when bodies are decoded per Content-Encoding."""
+        return self._auto_decompress
+
+    @property
+    def trust_env(self) -> bool:
+        """True when proxy settings and .netrc are read from the environment."""
+        return self._trust_env
+
+    @property
+    def requote_redirect_url(self) -> bool:
+        """True when redirect URLs are re-quoted."""
+        return self._requote_redirect_url
+
+    @property
+    def trace_configs(self) -> List[Any]:
+        """The tracing configurations."""
+        return self._trace_configs
+
+    @property
+    def connector_owner(self) -> bool:
+        """True when closing the session closes the connector."""
+        return self._connector_owner
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop (deprecated in aiohttp; kept for compatibility)."""
+        return self._loop
+
+    # -- requests --------------------------------------------------------------
+
+    def request(self, method: str, url: Union[str, URL], **kwargs: Any) -> "_RequestContextManager":
+        """Make a request: ``await`` it, or use it with ``async with``."""
+        return _RequestContextManager(self._request(method, url, **kwargs))
+
+    def get(self, url: Union[str, URL], *, allow_redirects: bool = True, **kwargs: Any) -> "_RequestContextManager":
+        """GET ``url``."""
+        return _RequestContextManager(self._request("GET", url, allow_redirects=allow_redirects, **kwargs))
+
+    def options(self, url: Union[str, URL], *, allow_redirects: bool = True, **kwargs: Any) -> "_RequestContextManager":
+        """OPTIONS ``url``."""
+        return _RequestContextManager(self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs))
+
+    def head(self, url: Union[str, URL], *, allow_redirects: bool = False, **kwargs: Any) -> "_RequestContextManager":
+        """HEAD ``url`` (redirects not followed by default, as aiohttp)."""
+        return _RequestContextManager(self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs))
+
+    def post(self, url: Union[str, URL], *, data: Any = None, **kwargs: Any) -> "_RequestContextManager":
+        """POST ``data`` (or ``json=``) to ``url``."""
+        return _RequestContextManager(self._request("POST", url, data=data, **kwargs))
+
+    def put(self, url: Union[str, URL], *, data: Any = None, **kwargs: Any) -> "_RequestContextManager":
+        """PUT ``data`` to ``url``."""
+        return _RequestContextManager(self._request("PUT", url, data=data, **kwargs))
+
+    def patch(self, url: Union[str, URL], *, data: Any = None, **kwargs: Any) -> "_RequestContextManager":
+        """PATCH ``url`` with ``data``."""
+        return _RequestContextManager(self._request("PATCH", url, data=data, **kwargs))
+
+    def delete(self, url: Union[str, URL], **kwargs: Any) -> "_RequestContextManager":
+        """DELETE ``url``."""
+        return _RequestContextManager(self._request("DELETE", url, **kwargs))
+
+    def _build_url(self, str_or_url: Union[str, URL]) -> URL:
+        url = str_or_url if isinstance(str_or_url, URL) else URL(str_or_url)
+        if self._base_url is not None and not url.absolute:
+            return self._base_url.join(url)
+        return url
+
+    def _prepare_headers(self, headers: Any) -> CIMultiDict[str]:
+        """Session defaults overlaid by per-request headers (repeated names kept)."""
+        result: CIMultiDict[str] = CIMultiDict(self._default_headers)
+        if headers:
+            if not isinstance(headers, (MultiDictProxy, MultiDict, CIMultiDictProxy, CIMultiDict)):
+                headers = CIMultiDict(headers)
+            added: set = set()
+            for key, value in headers.items():
+                if key in added:
+                    result.add(key, value)
+                else:
+                    result[key] = value
+                    added.add(key)
+        return result
+
+    async def _request(
+        self,
+        method: str,
+        str_or_url: Union[str, URL],
+        *,
+        params: Any = None,
+        data: Any = None,
+        json: Any = None,
+        cookies: Any = None,
+        headers: Any = None,
+        skip_auto_headers: Optional[Iterable[str]] = None,
+        auth: Optional[BasicAuth] = None,
+        allow_redirects: bool = True,
+        max_redirects: int = 10,
+        compress: Union[str, bool, None] = None,
+        chunked: Optional[bool] = None,
+        expect100: bool = False,
+        raise_for_status: Any = None,
+        read_until_eof: bool = True,
+        proxy: Union[str, URL, None] = None,
+        proxy_auth: Optional[BasicAuth] = None,
+        timeout: Any = sentinel,
+        verify_ssl: Optional[bool] = None,
+        fingerprint: Optional[bytes] = None,
+        ssl_context: Any = None,
+        ssl: Any = True,
+        server_hostname: Optional[str] = None,
+        proxy_headers: Any = None,
+        trace_request_ctx: Any = None,
+        read_bufsize: Optional[int] = None,
+        auto_decompress: Optional[bool] = None,
+        max_line_size: Optional[int] = None,
+        max_field_size: Optional[int] = None,
+        max_headers: Optional[int] = None,
+        middlewares: Optional[Sequence[Any]] = None,
+        max_decompressed_size: Any = sentinel,
+    ) -> ClientResponse:
+        if self.closed:
+            raise RuntimeError("Session is closed")
+        if data is not None and json is not None:
+            raise ValueError("data and json parameters can not be used at the same time")
+        method = method.upper()
+        try:
+            url = self._build_url(str_or_url)
+        except ValueError as exc:
+            raise InvalidUrlClientError(str_or_url) from exc
+        if url.scheme not in _HTTP_SCHEMES and url.scheme not in _WS_SCHEMES:
+            raise NonHttpUrlClientError(url)
+        validate_url(url)
+        if params:
+            url = url.extend_query(params)
+        ssl = normalize_ssl(ssl)
+        if verify_ssl is False:
+            ssl = False
+        if fingerprint is not None:
+            from .tls import Fingerprint
+
+            ssl = Fingerprint(fingerprint)
+        if ssl_context is not None:
+            ssl = ssl_context
+        if ssl is True:
+            ssl = getattr(self._connector, "_ssl", True)
+
+        headers = self._prepare_headers(headers)
+        url_auth = BasicAuth.from_url(url)
+        if url_auth is not None:
+            if auth is not None:
+                raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
+            auth = url_auth
+            url = url.with_user(None)
+        elif auth is None and (self._base_url is None or self._base_url.origin() == url.origin()):
+            auth = self._default_auth
+        if auth is not None and "Authorization" in headers:
+            raise ValueError(
+                "Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded in URL"
+            )
+
+        if timeout is sentinel:
+            real_timeout = self._timeout
+        elif timeout is None:
+            real_timeout = ClientTimeout()
+        elif isinstance(timeout, ClientTimeout):
+            real_timeout = timeout
+        else:
+            real_timeout = ClientTimeout(total=timeout)
+        if max_decompressed_size is sentinel:
+            max_decompressed_size = self._max_decompressed_size
+
+        if proxy is None:
+            proxy = self._default_proxy
+            if proxy_auth is None:
+                proxy_auth = self._default_proxy_auth
+        proxy_url = URL(proxy) if isinstance(proxy, str) else proxy
+        if proxy_url is not None:
+            from .proxy import check_proxy_url
+
+            proxy_url, proxy_auth = check_proxy_url(proxy_url, proxy_auth)
+        elif self._trust_env:
+            from .proxy import proxy_from_env
+
+            proxy_url, proxy_auth = proxy_from_env(url, proxy_auth)
+        proxy_headers_multi = CIMultiDict(proxy_headers) if proxy_headers else None
+
+        traces = None
+        if self._trace_configs:
+            from .tracing import make_traces
+
+            traces = make_traces(self, self._trace_configs, trace_request_ctx)
+            for trace in traces:
+                await trace.send_request_start(method, url, headers)
+
+        deadline = _Deadline(self._loop, real_timeout.total) if real_timeout.total else None
+        body = build_body(data, json, self._json_serialize)
+        chain_middlewares = self._middlewares if middlewares is None else tuple(middlewares)
+        request_cookies = _cookies_to_header_pairs(cookies) if cookies else None
+        request_origin = url.origin()
+        history: List[ClientResponse] = []
+        credentials_dropped = False
+        try:
+            while True:
+                req = self._request_class(
+                    method,
+                    url,
+                    headers=headers,
+                    body=body,
+                    session=self,
+                    skip_auto_headers=(
+                        self._skip_auto_headers | frozenset(skip_auto_headers)
+                        if skip_auto_headers
+                        else self._skip_auto_headers
+                    ),
+                    auth=auth,
+                    chunked=chunked,
+                    compress=compress,
+                    expect100=expect100,
+                    proxy=proxy_url,
+                    proxy_auth=proxy_auth,
+                    proxy_headers=proxy_headers_multi,
+                    ssl=ssl,
+                    server_hostname=server_hostname,
+                    version=self._version,
+                    auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
+                    max_line_size=max_line_size or self._max_line_size,
+                    max_field_size=max_field_size or self._max_field_size,
+                    max_headers=max_headers or self._max_headers,
+                    read_bufsize=read_bufsize or self._read_bufsize,
+                )
+                req._cookie_header = self._cookie_header(
+                    url, request_cookies if url.origin() == request_origin and not credentials_dropped else None
+                )
+                send = _Sender(self, real_timeout, traces, max_decompressed_size, deadline)
+                handler = build_client_middlewares(send, chain_middlewares) if chain_middlewares else send
+                resp = await handler(req)
+                if not allow_redirects or resp.status not in (301, 302, 303, 307, 308):
+                    break
+                hop = next_hop(resp, req, history, max_redirects, self._requote_redirect_url)
+                if hop is None:
+                    break  # a redirect status without Location: return it as is
+                if traces:
+                    for trace in traces:
+                        await trace.send_request_redirect(method, url, headers, resp)
+                method, url, body, headers, drop = hop.method, hop.url, hop.body, hop.headers, hop.drop_credentials
+                url_auth = BasicAuth.from_url(url)
+                if url_auth is not None:
+                    # Credentials in the redirect URL supersede earlier ones (the spec).
+                    auth = url_auth
+                    url = url.with_user(None)
+                elif drop:
+                    auth = None
+                if drop:
+                    credentials_dropped = True
+                    if proxy_url is not None and not self._trust_env and proxy is None:
+                        proxy_auth = None
+            if traces:
+                for trace in traces:
+                    await trace.send_request_end(method, url, headers, resp)
+        except BaseException as exc:
+            if deadline is not None:
+                deadline.cancel()
+                if deadline.expired and isinstance(exc, asyncio.CancelledError):
+                    task = asyncio.current_task()
+                    if task is not None and sys.version_info >= (3, 11):
+                        task.uncancel()
+                    exc = asyncio.TimeoutError()
+                    if traces:
+                        for trace in traces:
+                            await trace.send_request_exception(method, url, headers, exc)
+                    raise exc from None
+            if traces and not isinstance(exc, asyncio.CancelledError):
+                for trace in traces:
+                    await trace.send_request_exception(method, url, headers, exc)
+            raise
+        resp._history = tuple(history)
+        if deadline is not None:
+            if resp.content.is_eof():
+                deadline.cancel()
+            else:
+                deadline.response = resp
+                resp._on_release = deadline.cancel
+
+        check = self._raise_for_status if raise_for_status is None else raise_for_status
+        if check is True:
+            resp.raise_for_status()
+        elif check:
+            await check(resp)
+        return resp
+
+    def _cookie_header(self, url: URL, request_cookies: Optional[List[Tuple[str, str]]]) -> Optional[str]:
+        """The Cookie header for ``url``: jar cookies plus per-request ones."""
+        jar = self._cookie_jar
+        if not len(jar) and not request_cookies:
+            return None
+        morsels = jar.filter_cookies(url) if len(jar) else None
+        parts: List[str] = []
+        seen = set()
+        if request_cookies:
+            for name, value in request_cookies:
+                seen.add(name)
+                parts.append(f"{name}={value}")
+        if morsels:
+            for name, morsel in morsels.items():
+                if name not in seen:
+                    parts.append(f"{name}={morsel.coded_value}")
+        return "; ".join(parts) if parts else None
+
+    # -- websocket -------------------------------------------------------------
+
+    def ws_connect(self, url: Union[str, URL], **kwargs: Any) -> Any:
+        """Open a WebSocket connection (see :mod:`aioclient.websocket`)."""
+        from .websocket import _WSRequestContextManager, ws_connect
+
+        return _WSRequestContextManager(ws_connect(self, url, **kwargs))
+
+
+def _cookies_to_header_pairs(cookies: Any) -> List[Tuple[str, str]]:
+    """Per-request ``cookies=`` as (name, coded value) pairs; never stored in the jar."""
+    from http.cookies import BaseCookie, Morsel, SimpleCookie
+
+    if isinstance(cookies, BaseCookie):
+        return [(name, morsel.coded_value) for name, morsel in cookies.items()]
+    items = cookies.items() if isinstance(cookies, Mapping) else cookies
+    out: List[Tuple[str, str]] = []
+    encoder = SimpleCookie()
+    for name, value in items:
+        if isinstance(value, Morsel):
+            out.append((name, value.coded_value))
+        else:
+            _, coded = encoder.value_encode(str(value))
+            out.append((name, coded))
+    return out
+
+
+class _Sender:
+    """The innermost handler: one request on one connection, to its response head.
+
+    An idempotent request that finds its pooled connection closed by the server before
+    any byte of the response is sent once more on a new connection, as aiohttp does.
+    """
+
+    __slots__ = ("_session", "_timeout", "_traces", "_max_decompressed_size", "_deadline")
+
+    def __init__(self, session: ClientSession, timeout: ClientTimeout, traces: Any, max_decompressed_size: Optional[int], deadline: Optional[_Deadline]) -> None:
+        self._session = session
+        self._timeout = timeout
+        self._traces = traces
+        self._max_decompressed_size = max_decompressed_size
+        self._deadline = deadline
+
+    async def __call__(self, req: ClientRequest) -> ClientResponse:
+        session = self._session
+        connector = session._connector
+        if connector is None:
+            raise RuntimeError("Session is closed")
+        if req.url.scheme not in _HTTP_SCHEMES and req.method != "GET":
+            raise NonHttpUrlClientError(req.url)
+        body = req.body
+        head, chunked = req.encode_head(body)  # validation happens here, before connecting
+        key = ConnectionKey(
+            req.url.raw_host or "",
+            req.url.port,
+            req.is_ssl,
+            req.ssl if req.is_ssl else True,
+            req.proxy,
+            req.proxy_auth,
+            hash(tuple(req.proxy_headers.items())) if req.proxy_headers else None,
+            req.server_hostname if req.is_ssl else None,
+        )
+        for attempt in (0, 1):
+            proto = await self._connect(connector, key, req)
+            reused = proto.reused
+            try:
+                return await self._exchange(proto, connector, req, head, chunked, body)
+            except (ServerDisconnectedError, ClientConnectionResetError, ClientOSError) as exc:
+                if (
+                    attempt == 0
+                    and reused
+                    and not proto.received_any
+                    and req.method in IDEMPOTENT_METHODS
+                    and (isinstance(body, bytes) or getattr(body, "replayable", False))
+                ):
+                    continue  # the server closed an idle connection as we sent: retry
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _connect(self, connector: BaseConnector, key: ConnectionKey, req: ClientRequest) -> Any:
+        timeout = self._timeout
+        if req.proxy is not None:
+            from .proxy import connect_via_proxy
+
+            return await connect_via_proxy(connector, key, req, self._traces, timeout)
+        return await connector.connect(key, self._traces, timeout)
+
+    async def _exchange(self, proto: Any, connector: BaseConnector, req: ClientRequest, head: bytes, chunked: bool, body: Any) -> ClientResponse:
+        session = self._session
+        traces = self._traces
+        proto.set_read_timeout(self._timeout.sock_read)
+        proto.on_message_complete = connector.release
+        proto.received_any = False
+        proto.reused = False
+        try:
+            on_chunk = None
+            if traces:
+                on_chunk = _chunk_sent_notifier(traces, req.method, req.url)
+            waiter = await req.send(proto, head, chunked, body, self._max_decompressed_size, on_chunk)
+            if traces:
+                for trace in traces:
+                    await trace.send_request_headers(req.method, req.url, req.headers)
+            head_event, payload = await waiter
+        except BaseException:
+            proto.on_message_complete = None
+            connector.release(proto, reusable=False)
+            raise
+        resp = session._response_class(
+            req.method,
+            req.url,
+            request_info=req.request_info,
+            session=session,
+            traces=traces,
+        )
+        resp._start(head_event, payload, proto, connector)
+        if head_event.has_set_cookie:
+            session._cookie_jar.update_cookies_from_headers(resp.headers.getall("Set-Cookie", ()), req.url)
+        return resp
+
+
+def _chunk_sent_notifier(traces: Any, method: str, url: URL) -> Callable[[bytes], Awaitable[None]]:
+    async def notify(chunk: bytes) -> None:
+        for trace in traces:
+            await trace.send_request_chunk_sent(method, url, chunk)
+
+    return notify
+
+
+class _RequestContextManager:
+    """What ``session.get()`` returns: awaitable, and an async context manager."""
+
+    __slots__ = ("_coro", "_resp")
+
+    def __init__(self, coro: Coroutine[Any, Any, ClientResponse]) -> None:
+        self._coro = coro
+        self._resp: Optional[ClientResponse] = None
+
+    def send(self, arg: None) -> Any:
+        return self._coro.send(arg)
+
+    def throw(self, *args: Any, **kwargs: Any) -> Any:
+        return self._coro.throw(*args, **kwargs)
+
+    def close(self) -> None:
+        self._coro.close()
+
+    def __await__(self) -> Generator[Any, None, ClientResponse]:
+        return self._coro.__await__()
+
+    def __iter__(self) -> Generator[Any, None, ClientResponse]:
+        return self.__await__()
+
+    async def __aenter__(self) -> ClientResponse:
+        self._resp = await self._coro
+        return await self._resp.__aenter__()
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        assert self._resp is not None
+        await self._resp.__aexit__(exc_type, exc, tb)
+
+
+class _SessionRequestContextManager:
+    """``aioclient.request()``: a one-shot session closed with the response."""
+
+    __slots__ = ("_coro", "_resp", "_session")
+
+    def __init__(self, coro: Coroutine[Any, Any, ClientResponse], session: ClientSession) -> None:
+        self._coro = coro
+        self._resp: Optional[ClientResponse] = None
+        self._session = session
+
+    async def __aenter__(self) -> ClientResponse:
+        try:
+            self._resp = await self._coro
+        except BaseException:
+            await self._session.close()
+            raise
+        return self._resp
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        assert self._resp is not None
+        self._resp.close()
+        await self._session.close()
+
+    def __await__(self) -> Generator[Any, None, ClientResponse]:
+        raise TypeError("aioclient.request() must be used as 'async with aioclient.request(...)'")
+
+
+def request(
+    method: str,
+    url: Union[str, URL],
+    *,
+    version: Tuple[int, int] = HttpVersion11,
+    connector: Optional[BaseConnector] = None,
+    loop: Optional[asyncio.AbstractEventLoop] = None,
+    **kwargs: Any,
+) -> _SessionRequestContextManager:
+    """One request with a throw-away session: ``async with aioclient.request("GET", url) as r:``."""
+    connector_owner = False
+    if connector is None:
+        connector_owner = True
+        connector = TCPConnector(loop=loop, force_close=True)
+    session_kwargs = {}
+    for name in ("cookies", "timeout", "trust_env", "raise_for_status", "auto_decompress", "read_bufsize", "max_line_size", "max_field_size", "max_headers", "middlewares"):
+        if name in kwargs:
+            session_kwargs[name] = kwargs.pop(name)
+    session = ClientSession(
+        loop=loop,
+        version=version,
+        connector=connector,
+        connector_owner=connector_owner,
+        **session_kwargs,
+    )
+    return _SessionRequestContextManager(session._request(method, url, **kwargs), session)

@@ -1,0 +1,650 @@
+"""HTTP/1.1 end to end against aiohttp.web over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import io
+import json
+import zlib
+
+import brotlicffi
+import pytest
+from aiohttp import web
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+import aioclient
+
+
+async def _echo(request: web.Request) -> web.Response:
+    body = await request.read()
+    return web.json_response(
+        {
+            "method": request.method,
+            "path": request.path_qs,
+            "headers": {k: v for k, v in request.headers.items()},
+            "body": body.decode("latin-1"),
+            "chunked": request.headers.get("Transfer-Encoding") == "chunked",
+        }
+    )
+
+
+def _app(**routes) -> web.Application:
+    app = web.Application()
+    for path, handler in routes.items():
+        app.router.add_route("*", "/" + path.replace("__", "/"), handler)
+    return app
+
+
+async def test_get_text_and_both_call_styles(aiohttp_server) -> None:
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="hello world")
+
+    server = await aiohttp_server(_app(hello=hello))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/hello")) as resp:
+            assert resp.status == 200
+            assert resp.reason == "OK"
+            assert resp.ok
+            assert resp.version == (1, 1)
+            assert resp.method == "GET"
+            assert resp.url == server.make_url("/hello")
+            assert await resp.text() == "hello world"
+            assert resp.content_type == "text/plain"
+            assert resp.charset == "utf-8"
+            assert resp.content_length == 11
+        resp = await session.get(server.make_url("/hello"))
+        assert await resp.read() == b"hello world"
+        resp.release()
+        assert resp.history == ()
+
+
+async def test_headers_are_case_insensitive_multidict(aiohttp_server) -> None:
+    async def multi(request: web.Request) -> web.Response:
+        resp = web.Response(text="x")
+        resp.headers.add("X-Multi", "one")
+        resp.headers.add("X-Multi", "two")
+        return resp
+
+    server = await aiohttp_server(_app(multi=multi))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/multi")) as resp:
+            assert isinstance(resp.headers, CIMultiDictProxy)
+            assert resp.headers.getall("x-multi") == ["one", "two"]
+            assert resp.headers["CONTENT-TYPE"] == "text/plain; charset=utf-8"
+            assert (b"X-Multi", b"one") in resp.raw_headers
+            assert all(isinstance(k, bytes) and isinstance(v, bytes) for k, v in resp.raw_headers)
+
+
+async def test_default_and_request_headers(aiohttp_server) -> None:
+    server = await aiohttp_server(_app(echo=_echo))
+    async with aioclient.ClientSession(headers={"Authorization": "Basic bG9naW46cGFzcw=="}) as session:
+        session.headers["X-Later"] = "added"
+        async with session.get(server.make_url("/echo"), headers={"X-One": "1"}) as r:
+            seen = (await r.json())["headers"]
+    assert seen["Authorization"] == "Basic bG9naW46cGFzcw=="
+    assert seen["X-Later"] == "added"
+    assert seen["X-One"] == "1"
+    assert seen["Host"] == server.url.raw_authority
+    assert "aioclient" in seen["User-Agent"]
+    assert "gzip" in seen["Accept-Encoding"]
+
+
+async def test_session_headers_are_a_copy(aiohttp_server) -> None:
+    headers = {"X-A": "1"}
+    async with aioclient.ClientSession(headers=headers) as session:
+        headers["X-A"] = "2"
+        assert session.headers["X-A"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "body", "content_type"),
+    [
+        ({"data": b"GIF89a\x01\x00"}, "GIF89a\x01\x00", "application/octet-stream"),
+        ({"data": "Привет, Мир!"}, "Привет, Мир!".encode().decode("latin-1"), "text/plain; charset=utf-8"),
+        ({"json": {"example": "text"}}, '{"example": "text"}', "application/json"),
+        ({"data": {"a": "1", "b": "x y"}}, "a=1&b=x+y", "application/x-www-form-urlencoded"),
+        ({"data": [("a", "1"), ("a", "2")]}, "a=1&a=2", "application/x-www-form-urlencoded"),
+    ],
+)
+async def test_request_bodies(aiohttp_server, kwargs, body, content_type) -> None:
+    server = await aiohttp_server(_app(echo=_echo))
+    async with aioclient.ClientSession() as session:
+        async with session.post(server.make_url("/echo"), **kwargs) as r:
+            seen = await r.json()
+    assert seen["body"] == body
+    assert seen["headers"]["Content-Type"] == content_type
+    assert seen["headers"]["Content-Length"] == str(len(body.encode("latin-1")))
+
+
+async def test_explicit_content_type_wins(aiohttp_server) -> None:
+    server = await aiohttp_server(_app(echo=_echo))
+    payload = b"GIF89a\x01\x00\x01\x00\x00\xff\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x00;"
+    async with aioclient.ClientSession() as session:
+        async with session.post(server.make_url("/echo"), data=payload, headers={"content-type": "image/gif"}) as r:
+            seen = await r.json()
+    assert seen["headers"]["Content-Type"] == "image/gif"
+    assert seen["body"].encode("latin-1") == payload
+
+
+async def test_data_and_json_is_value_error() -> None:
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(ValueError):
+            await session.post("http://127.0.0.1:1/", data=b"x", json={})
+
+
+async def test_unsupported_data_type_is_type_error() -> None:
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(TypeError):
+            await session.post("http://127.0.0.1:1/", data=object())
+
+
+async def test_streamed_bodies_are_chunked(aiohttp_server, tmp_path) -> None:
+    server = await aiohttp_server(_app(echo=_echo))
+
+    async def gen():
+        for i in range(5):
+            yield f"part{i};".encode()
+
+    big = tmp_path / "upload.bin"
+    big.write_bytes(b"z" * 300_000)
+    async with aioclient.ClientSession() as session:
+        async with session.post(server.make_url("/echo"), data=gen()) as r:
+            seen = await r.json()
+        assert seen["body"] == "part0;part1;part2;part3;part4;"
+        assert seen["chunked"]
+        with open(big, "rb") as f:
+            async with session.post(server.make_url("/echo"), data=f) as r:
+                seen = await r.json()
+        assert seen["body"] == "z" * 300_000
+        async with session.post(server.make_url("/echo"), data=io.BytesIO(b"from-bytesio")) as r:
+            assert (await r.json())["body"] == "from-bytesio"
+
+
+async def test_pre_compressed_upload_is_sent_untouched(aiohttp_server) -> None:
+    async def raw(request: web.Request) -> web.Response:
+        # Read the wire bytes without the server decoding them.
+        data = await request.content.read()
+        return web.json_response(
+            {"encoding": request.headers.get("Content-Encoding"), "hex": data.hex()}
+        )
+
+    server = await aiohttp_server(_app(raw=raw))
+    compressed = zlib.compress(b"my data" * 10)
+    async with aioclient.ClientSession() as session:
+        async with session.post(server.make_url("/raw"), data=compressed, headers={"Content-Encoding": "deflate"}) as r:
+            seen = await r.json()
+    assert seen["encoding"] == "deflate"
+
+
+async def test_compress_parameter(aiohttp_server) -> None:
+    server = await aiohttp_server(_app(echo=_echo))
+    async with aioclient.ClientSession() as session:
+        async with session.post(server.make_url("/echo"), data=b"abc" * 1000, compress="gzip") as r:
+            seen = await r.json()
+    # aiohttp.web decodes the gzip body for the handler: the round trip proves the encoding.
+    assert seen["body"] == "abc" * 1000
+    assert seen["headers"]["Content-Encoding"] == "gzip"
+
+
+async def test_params_and_base_url(aiohttp_server) -> None:
+    server = await aiohttp_server(_app(echo=_echo))
+    async with aioclient.ClientSession(base_url=server.url) as session:
+        async with session.get("/echo", params={"q": "a b", "n": "1"}) as r:
+            seen = await r.json()
+    assert seen["path"] == "/echo?q=a+b&n=1"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "raw-deflate", "deflate, gzip"])
+async def test_decompression(aiohttp_server, encoding) -> None:
+    original = json.dumps({"items": list(range(2000))}).encode()
+
+    def encode(data: bytes, name: str) -> bytes:
+        if name == "gzip":
+            return gzip.compress(data)
+        if name == "deflate":
+            return zlib.compress(data)
+        if name == "raw-deflate":
+            c = zlib.compressobj(wbits=-15)
+            return c.compress(data) + c.flush()
+        if name == "br":
+            return brotlicffi.compress(data)
+        raise AssertionError(name)
+
+    async def compressed(request: web.Request) -> web.Response:
+        body = original
+        for layer in [e.strip() for e in encoding.split(",")]:
+            body = encode(body, layer)
+        header = encoding.replace("raw-deflate", "deflate")
+        return web.Response(body=body, headers={"Content-Encoding": header, "Content-Type": "application/json"})
+
+    server = await aiohttp_server(_app(c=compressed))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/c")) as r:
+            assert await r.json() == {"items": list(range(2000))}
+        async with session.get(server.make_url("/c"), auto_decompress=False) as r:
+            assert await r.read() != original
+
+
+async def test_zstd_decompression(aiohttp_server) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    original = b"zstd body " * 1000
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=zstandard.ZstdCompressor().compress(original), headers={"Content-Encoding": "zstd"})
+
+    server = await aiohttp_server(_app(z=handler))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/z")) as r:
+            assert await r.read() == original
+
+
+async def test_corrupt_compressed_body_is_payload_error(aiohttp_server) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=gzip.compress(b"x" * 10000)[:-20], headers={"Content-Encoding": "gzip"})
+
+    server = await aiohttp_server(_app(bad=handler))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientPayloadError):
+            async with session.get(server.make_url("/bad")) as r:
+                await r.read()
+
+
+async def test_max_decompressed_size(aiohttp_server) -> None:
+    async def bomb(request: web.Request) -> web.Response:
+        return web.Response(body=gzip.compress(b"\0" * 5_000_000), headers={"Content-Encoding": "gzip"})
+
+    server = await aiohttp_server(_app(bomb=bomb))
+    async with aioclient.ClientSession(max_decompressed_size=1_000_000) as session:
+        with pytest.raises(aioclient.ClientPayloadError):
+            async with session.get(server.make_url("/bomb")) as r:
+                await r.read()
+
+
+async def test_json_content_type_check(aiohttp_server) -> None:
+    async def html(request: web.Request) -> web.Response:
+        return web.Response(text='{"a": 1}', content_type="text/html")
+
+    async def custom(request: web.Request) -> web.Response:
+        return web.Response(text='{"a": 2}', content_type="application/vnd.custom-type+json")
+
+    server = await aiohttp_server(_app(html=html, custom=custom))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/html")) as r:
+            with pytest.raises(aioclient.ContentTypeError):
+                await r.json()
+            assert await r.json(content_type=None) == {"a": 1}
+            assert await r.json(content_type="text/html") == {"a": 1}
+        async with session.get(server.make_url("/custom")) as r:
+            assert await r.json() == {"a": 2}
+
+
+async def test_charset_detection(aiohttp_server) -> None:
+    text = "café"
+
+    async def latin(request: web.Request) -> web.Response:
+        return web.Response(body=text.encode("windows-1252"), headers={"Content-Type": "text/plain"})
+
+    server = await aiohttp_server(_app(latin=latin))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/latin")) as r:
+            with pytest.raises(UnicodeDecodeError):
+                await r.text()
+            assert await r.text("windows-1252") == text
+    calls = []
+
+    def resolver(resp: aioclient.ClientResponse, body: bytes) -> str:
+        calls.append((resp.url.host, body))
+        return "windows-1252"
+
+    async with aioclient.ClientSession(fallback_charset_resolver=resolver) as session:
+        async with session.get(server.make_url("/latin")) as r:
+            assert await r.text() == text
+    assert calls == [("127.0.0.1", text.encode("windows-1252"))]
+
+
+async def test_head_and_204_have_no_body(aiohttp_server) -> None:
+    async def nobody(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="hello")
+
+    server = await aiohttp_server(_app(nobody=nobody, hello=hello))
+    async with aioclient.ClientSession() as session:
+        async with session.head(server.make_url("/hello")) as r:
+            assert r.status == 200
+            assert r.content_length == 5
+            assert await r.read() == b""
+        async with session.get(server.make_url("/nobody")) as r:
+            assert r.status == 204
+            assert await r.read() == b""
+        # The connection is still good for the next request.
+        async with session.get(server.make_url("/hello")) as r:
+            assert await r.text() == "hello"
+
+
+async def test_chunked_response_and_stream_reader(aiohttp_server) -> None:
+    async def lines(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        for i in range(100):
+            await resp.write(f"line {i}\n".encode())
+        await resp.write_eof()
+        return resp
+
+    server = await aiohttp_server(_app(lines=lines))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/lines")) as r:
+            assert await r.content.readline() == b"line 0\n"
+            assert await r.content.readexactly(7) == b"line 1\n"
+            assert await r.content.readuntil(b"\n") == b"line 2\n"
+            rest = b""
+            async for chunk in r.content.iter_chunked(10):
+                assert len(chunk) <= 10
+                rest += chunk
+            assert rest.count(b"\n") == 97
+            assert r.content.at_eof()
+
+
+async def test_raise_for_status(aiohttp_server) -> None:
+    async def missing(request: web.Request) -> web.Response:
+        return web.Response(status=404, text="nope")
+
+    server = await aiohttp_server(_app(missing=missing))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/missing")) as r:
+            assert r.status == 404
+            with pytest.raises(aioclient.ClientResponseError) as info:
+                r.raise_for_status()
+            assert info.value.status == 404
+            assert info.value.request_info.url == server.make_url("/missing")
+        with pytest.raises(aioclient.ClientResponseError):
+            await session.get(server.make_url("/missing"), raise_for_status=True)
+    async with aioclient.ClientSession(raise_for_status=True) as session:
+        with pytest.raises(aioclient.ClientResponseError) as info:
+            async with session.get(server.make_url("/missing")):
+                pass
+        assert info.value.status == 404
+
+
+async def test_body_cut_short_is_payload_error(aiohttp_server) -> None:
+    async def short(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Length": "1000"})
+        await resp.prepare(request)
+        await resp.write(b"only a little")
+        request.transport.close()
+        return resp
+
+    server = await aiohttp_server(_app(short=short))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientPayloadError):
+            async with session.get(server.make_url("/short")) as r:
+                await r.read()
+
+
+async def test_server_closes_before_answering(aiohttp_server) -> None:
+    async def hangup(request: web.Request) -> web.Response:
+        request.transport.close()
+        await asyncio.sleep(0.1)
+        return web.Response(text="never sent")
+
+    server = await aiohttp_server(_app(hangup=hangup))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ServerDisconnectedError):
+            await session.get(server.make_url("/hangup"))
+
+
+async def test_timeouts(aiohttp_server) -> None:
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.Response(text="late")
+
+    server = await aiohttp_server(_app(slow=slow))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.SocketTimeoutError):
+            await session.get(server.make_url("/slow"), timeout=aioclient.ClientTimeout(sock_read=0.2))
+        with pytest.raises(asyncio.TimeoutError):
+            await session.get(server.make_url("/slow"), timeout=aioclient.ClientTimeout(total=0.2))
+        assert issubclass(aioclient.SocketTimeoutError, aioclient.ServerTimeoutError)
+
+
+async def test_connection_refused_is_connector_error() -> None:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientConnectorError) as info:
+            await session.get(f"http://127.0.0.1:{port}/")
+    assert info.value.port == port
+    assert info.value.host == "127.0.0.1"
+
+
+async def test_keep_alive_reuses_one_connection(aiohttp_server) -> None:
+    peers = []
+
+    async def who(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername"))
+        return web.Response(text="ok")
+
+    server = await aiohttp_server(_app(who=who))
+    async with aioclient.ClientSession() as session:
+        for _ in range(5):
+            async with session.get(server.make_url("/who")) as r:
+                await r.read()
+    assert len(set(peers)) == 1
+    peers.clear()
+    async with aioclient.ClientSession(connector=aioclient.TCPConnector(force_close=True)) as session:
+        for _ in range(3):
+            async with session.get(server.make_url("/who")) as r:
+                await r.read()
+    assert len(set(peers)) == 3
+
+
+@pytest.mark.parametrize(("limit", "limit_per_host", "expected"), [(3, 0, 3), (0, 2, 2), (10, 4, 4)])
+async def test_pool_limits_seen_at_server(aiohttp_server, limit, limit_per_host, expected) -> None:
+    active = set()
+    most = 0
+
+    async def slow(request: web.Request) -> web.Response:
+        nonlocal most
+        peer = request.transport.get_extra_info("peername")
+        active.add(peer)
+        most = max(most, len(active))
+        await asyncio.sleep(0.05)
+        active.discard(peer)
+        return web.Response(text="ok")
+
+    server = await aiohttp_server(_app(slow=slow))
+    connector = aioclient.TCPConnector(limit=limit, limit_per_host=limit_per_host)
+    assert connector.limit == limit and connector.limit_per_host == limit_per_host
+    async with aioclient.ClientSession(connector=connector) as session:
+
+        async def one() -> None:
+            async with session.get(server.make_url("/slow")) as r:
+                assert await r.text() == "ok"
+
+        await asyncio.gather(*(one() for _ in range(12)))
+    assert most == expected
+
+
+async def test_cancelling_half_of_200_requests_leaks_nothing(aiohttp_server) -> None:
+    async def slowish(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.05)
+        return web.Response(text="ok")
+
+    server = await aiohttp_server(_app(s=slowish))
+    connector = aioclient.TCPConnector(limit=20)
+    async with aioclient.ClientSession(connector=connector) as session:
+
+        async def one() -> bytes:
+            async with session.get(server.make_url("/s")) as r:
+                return await r.read()
+
+        tasks = [asyncio.ensure_future(one()) for _ in range(200)]
+        await asyncio.sleep(0.02)
+        for task in tasks[::2]:
+            task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert sum(isinstance(r, asyncio.CancelledError) for r in results) >= 90
+        assert all(r == b"ok" for r in results if not isinstance(r, BaseException))
+        assert connector._pool.in_use == 0
+        assert not connector._pool.waiters
+        # Every open connection is idle in the pool: none is lost.
+        idle = sum(len(v) for v in connector._pool.idle.values())
+        assert idle == len(connector._all) <= 20
+        # And the pool still works.
+        assert await one() == b"ok"
+
+
+async def test_stale_pooled_connection_is_retried(aiohttp_server) -> None:
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="hello")
+
+    server = await aiohttp_server(_app(hello=hello), keepalive_timeout=0.1)
+    async with aioclient.ClientSession() as session:
+        assert await (await session.get(server.make_url("/hello"))).text() == "hello"
+        await asyncio.sleep(0.3)  # the server closes the idle connection meanwhile
+        assert await (await session.get(server.make_url("/hello"))).text() == "hello"
+
+
+async def test_invalid_input_fails_before_connecting(aiohttp_server) -> None:
+    hits = []
+
+    async def hello(request: web.Request) -> web.Response:
+        hits.append(1)
+        return web.Response(text="hello")
+
+    server = await aiohttp_server(_app(hello=hello))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(ValueError):
+            await session.get(server.make_url("/hello"), headers={"X-Bad": "a\r\nInjected: 1"})
+        with pytest.raises(ValueError):
+            await session.get(server.make_url("/hello"), headers={"Bad Name": "x"})
+        with pytest.raises(ValueError):
+            await session.request("GE T", server.make_url("/hello"))
+        with pytest.raises(aioclient.InvalidURL):
+            await session.get("http://exa mple.com/")
+        with pytest.raises(aioclient.InvalidURL):
+            await session.get("/relative-without-base")
+    assert hits == []
+
+
+async def test_header_limits(aiohttp_server) -> None:
+    async def big(request: web.Request) -> web.Response:
+        return web.Response(text="x", headers={"X-Big": "a" * 9000})
+
+    async def many(request: web.Request) -> web.Response:
+        return web.Response(text="x", headers={f"X-H{i}": "v" for i in range(200)})
+
+    server = await aiohttp_server(_app(big=big, many=many))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientResponseError):
+            await session.get(server.make_url("/big"))
+        with pytest.raises(aioclient.ClientResponseError):
+            await session.get(server.make_url("/many"))
+        async with session.get(server.make_url("/big"), max_field_size=10000) as r:
+            assert len(r.headers["X-Big"]) == 9000
+    async with aioclient.ClientSession(max_headers=300) as session:
+        async with session.get(server.make_url("/many")) as r:
+            assert r.headers["X-H199"] == "v"
+
+
+async def test_expect100(aiohttp_server) -> None:
+    server = await aiohttp_server(_app(echo=_echo))
+    async with aioclient.ClientSession() as session:
+        async with session.post(server.make_url("/echo"), data=b"payload", expect100=True) as r:
+            seen = await r.json()
+    assert seen["body"] == "payload"
+    assert seen["headers"]["Expect"] == "100-continue"
+
+
+async def test_module_level_request(aiohttp_server) -> None:
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="one shot")
+
+    server = await aiohttp_server(_app(hello=hello))
+    async with aioclient.request("GET", server.make_url("/hello")) as r:
+        assert await r.text() == "one shot"
+
+
+async def test_detach_and_closed(aiohttp_server) -> None:
+    session = aioclient.ClientSession()
+    connector = session.connector
+    assert not session.closed
+    session.detach()
+    assert session.closed
+    assert not connector.closed
+    await connector.close()
+    assert connector.closed
+
+
+async def test_shared_connector_with_connector_owner_false(aiohttp_server) -> None:
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="hi")
+
+    server = await aiohttp_server(_app(hello=hello))
+    connector = aioclient.TCPConnector()
+    async with aioclient.ClientSession(connector=connector, connector_owner=False) as s1:
+        assert await (await s1.get(server.make_url("/hello"))).text() == "hi"
+    assert not connector.closed
+    async with aioclient.ClientSession(connector=connector, connector_owner=False) as s2:
+        assert await (await s2.get(server.make_url("/hello"))).text() == "hi"
+    await connector.close()
+
+
+async def test_close_waits_for_transports(aiohttp_server) -> None:
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="hi")
+
+    server = await aiohttp_server(_app(hello=hello))
+    session = aioclient.ClientSession()
+    resps = await asyncio.gather(*(session.get(server.make_url("/hello")) for _ in range(5)))
+    for r in resps:
+        await r.read()
+    connector = session.connector
+    protos = list(connector._all)
+    assert protos
+    await session.close()
+    # No sleep needed: every transport is closed when close() returns.
+    assert all(p.closed.done() for p in protos)
+
+
+async def test_large_body_read_and_streamed(aiohttp_server) -> None:
+    blob = bytes(range(256)) * 40000  # ~10 MB
+
+    async def big(request: web.Request) -> web.Response:
+        return web.Response(body=blob)
+
+    server = await aiohttp_server(_app(big=big))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/big")) as r:
+            assert await r.read() == blob
+        async with session.get(server.make_url("/big")) as r:
+            total = 0
+            async for chunk in r.content.iter_any():
+                total += len(chunk)
+            assert total == len(blob)
+
+
+async def test_release_mid_body_closes_connection(aiohttp_server) -> None:
+    blob = b"x" * 5_000_000
+
+    async def big(request: web.Request) -> web.Response:
+        return web.Response(body=blob)
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="hello")
+
+    server = await aiohttp_server(_app(big=big, hello=hello))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/big")) as r:
+            await r.content.read(10)
+        # The unread rest must never be taken as the next response.
+        async with session.get(server.make_url("/hello")) as r:
+            assert await r.text() == "hello"
