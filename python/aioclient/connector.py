@@ -32,6 +32,7 @@ from .exceptions import (
     ClientConnectorDNSError,
     ClientConnectorError,
     ClientConnectorSSLError,
+    ClientProxyConnectionError,
     ConnectionTimeoutError,
     ServerFingerprintMismatch,
     UnixClientConnectorError,
@@ -509,6 +510,7 @@ class TCPConnector(BaseConnector):
         self._happy_eyeballs_delay = happy_eyeballs_delay
         self._interleave = interleave
         self._socket_factory = socket_factory
+        self._proxy_headers: Dict[int, Tuple[Tuple[str, str], ...]] = {}
 
     @property
     def family(self) -> int:
@@ -595,6 +597,16 @@ class TCPConnector(BaseConnector):
         limit = min(t for t in (sock_connect, connect) if t is not None) if (sock_connect or connect) else None
         host = key.host
         port = key.port or (443 if key.is_ssl else 80)
+        if key.proxy is not None:
+            try:
+                if limit is not None:
+                    async with _timeout(limit):
+                        return await self._open_via_proxy(key, traces)
+                return await self._open_via_proxy(key, traces)
+            except asyncio.TimeoutError as exc:
+                if isinstance(exc, ClientConnectorError):
+                    raise
+                raise ConnectionTimeoutError(f"Connection timeout to proxy {key.proxy}") from exc
         try:
             addrs = await self._resolve_host(host, port, traces)
         except OSError as exc:
@@ -610,6 +622,90 @@ class TCPConnector(BaseConnector):
             if isinstance(exc, ClientConnectorError):
                 raise
             raise ConnectionTimeoutError(f"Connection timeout to host {host}:{port}") from exc
+
+    async def _open_via_proxy(self, key: ConnectionKey, traces: Optional[List["Trace"]]) -> ResponseHandler:
+        """Connect to the proxy (over TLS for https:// proxies); tunnel if the target is TLS.
+
+        For an https target the tunnel is ``CONNECT host:port`` and then TLS to the
+        origin inside it: inside the proxy's TLS session too when the proxy is https.
+        Each TLS layer is verified against its own settings.
+        """
+        proxy = key.proxy
+        assert proxy is not None
+        proxy_key = ConnectionKey(
+            proxy.raw_host or "", proxy.port, proxy.scheme == "https", True, None, None, None
+        )
+        try:
+            addrs = await self._resolve_host(proxy_key.host, proxy.port or 80, traces)
+        except OSError as exc:
+            raise ClientProxyConnectionError(key, exc) from exc  # type: ignore[arg-type]
+        try:
+            proto = await self._open(proxy_key, addrs)
+        except ClientConnectorError as exc:
+            if isinstance(exc, (ClientConnectorSSLError, ClientConnectorCertificateError)):
+                raise
+            raise ClientProxyConnectionError(key, exc.os_error) from exc  # type: ignore[arg-type]
+        proto.key = key
+        if not key.is_ssl:
+            return proto  # plain target: absolute-form requests go through as they are
+        try:
+            await self._connect_tunnel(proto, key)
+        except BaseException:
+            proto.abort()
+            raise
+        return proto
+
+    async def _connect_tunnel(self, proto: ResponseHandler, key: ConnectionKey) -> None:
+        from . import _core
+        from .exceptions import ClientHttpProxyError, RequestInfo
+        from multidict import CIMultiDict, CIMultiDictProxy
+
+        authority = f"{key.host}:{key.port}" if ":" not in key.host else f"[{key.host}]:{key.port}"
+        headers: List[Tuple[bytes, bytes]] = [(b"Host", authority.encode("ascii"))]
+        extra = self._proxy_headers.get(key.proxy_headers_hash) if key.proxy_headers_hash else None
+        if extra:
+            headers.extend((k.encode("latin-1"), v.encode("utf-8")) for k, v in extra)
+        if key.proxy_auth is not None:
+            headers.append((b"Proxy-Authorization", key.proxy_auth.encode().encode("latin-1")))
+        head = _core.encode_head(b"CONNECT", authority.encode("ascii"), headers, 1)
+        waiter = proto.send_request(
+            head, None, no_body=False, connect=True, chunked=False, decompress=False,
+            max_decompressed_size=None,
+        )
+        response_head, _payload = await waiter
+        proto.payload = None
+        if not 200 <= response_head.status < 300:
+            response_headers = CIMultiDictProxy(
+                CIMultiDict(
+                    (k.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
+                    for k, v in response_head.headers
+                )
+            )
+            url = key.proxy
+            info = RequestInfo(url, "CONNECT", CIMultiDictProxy(CIMultiDict()), url)  # type: ignore[arg-type]
+            raise ClientHttpProxyError(
+                info,
+                (),
+                status=response_head.status,
+                message=response_head.reason.decode("latin-1"),
+                headers=response_headers,
+            )
+        ssl = key.ssl
+        if isinstance(ssl, _ssl.SSLContext):
+            raise ClientConnectorSSLError(
+                key,  # type: ignore[arg-type]
+                _ssl.SSLError(1, "an ssl.SSLContext cannot be used inside a proxy tunnel; use ssl=True, False or Fingerprint"),
+            )
+        await proto.start_tls(engine_config(ssl), key.server_hostname or key.host, tunnel=True)
+
+    def remember_proxy_headers(self, headers: Any) -> Optional[int]:
+        """Keep ``proxy_headers`` for the CONNECT of the key that carries their hash."""
+        if not headers:
+            return None
+        items = tuple(headers.items())
+        digest = hash(items)
+        self._proxy_headers[digest] = items
+        return digest
 
     async def _open(self, key: ConnectionKey, addrs: List[ResolveResult]) -> ResponseHandler:
         sock = await self._connect_socket(key, addrs)

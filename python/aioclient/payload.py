@@ -431,9 +431,8 @@ class IOBasePayload(Payload):
 
     def close(self) -> _Done:
         """Close the file (as aiohttp does once the request is done)."""
-        if not self._consumed:
-            self._consumed = True
-            self._value.close()
+        self._consumed = True
+        self._value.close()  # idempotent
         return _DONE
 
 

@@ -198,8 +198,13 @@ class ClientRequest:
             pairs.append(("Cookie", self._cookie_header))
         if self.auth is not None and "Authorization" not in headers:
             pairs.append(("Authorization", self.auth.encode()))
-        if self.proxy is not None and self.proxy_auth is not None and not self.is_ssl:
-            pairs.append(("Proxy-Authorization", self.proxy_auth.encode()))
+        if self.proxy is not None and not self.is_ssl:
+            # Plain target through a proxy: these go to the proxy with the request itself
+            # (for https targets they go with CONNECT and never reach the origin).
+            if self.proxy_auth is not None:
+                pairs.append(("Proxy-Authorization", self.proxy_auth.encode()))
+            if self.proxy_headers:
+                pairs.extend(self.proxy_headers.items())
         if self.version == (1, 0) and "Connection" not in headers:
             pairs.append(("Connection", "keep-alive"))
 

@@ -417,6 +417,10 @@ class ClientSession:
             url = url.with_user(None)
         elif auth is None and (self._base_url is None or self._base_url.origin() == url.origin()):
             auth = self._default_auth
+        if auth is None and self._trust_env and "Authorization" not in headers and url.host:
+            from .proxy import netrc_auth
+
+            auth = await self._loop.run_in_executor(None, netrc_auth, url.host)
         if auth is not None and "Authorization" in headers:
             raise ValueError(
                 "Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded in URL"
@@ -515,9 +519,8 @@ class ClientSession:
                 elif drop:
                     auth = None
                 if drop:
+                    # Proxy-Authorization stays: the proxy is the same for every hop.
                     credentials_dropped = True
-                    if proxy_url is not None and not self._trust_env and proxy is None:
-                        proxy_auth = None
             if traces:
                 for trace in traces:
                     await trace.send_request_end(method, url, headers, resp)
@@ -629,7 +632,7 @@ class _Sender:
             req.ssl if req.is_ssl else True,
             req.proxy,
             req.proxy_auth,
-            hash(tuple(req.proxy_headers.items())) if req.proxy_headers else None,
+            connector.remember_proxy_headers(req.proxy_headers) if req.proxy_headers and req.proxy else None,
             req.server_hostname if req.is_ssl else None,
         )
         for attempt in (0, 1):
@@ -651,10 +654,6 @@ class _Sender:
 
     async def _connect(self, connector: BaseConnector, key: ConnectionKey, req: ClientRequest) -> Any:
         timeout = self._timeout
-        if req.proxy is not None:
-            from .proxy import connect_via_proxy
-
-            return await connect_via_proxy(connector, key, req, self._traces, timeout)
         return await connector.connect(key, self._traces, timeout)
 
     async def _exchange(self, proto: Any, connector: BaseConnector, req: ClientRequest, head: bytes, chunked: bool, body: Any) -> ClientResponse:

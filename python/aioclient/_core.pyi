@@ -1,0 +1,111 @@
+"""Types of the native module: the Rust engine's bindings (rust/python/src/lib.rs)."""
+
+from typing import Optional
+
+Headers = list[tuple[bytes, bytes]]
+
+class ResponseHead:
+    """The head of a final response and the framing facts parsed from it."""
+
+    status: int
+    reason: bytes
+    version_minor: int
+    headers: Headers
+    content_length: Optional[int]
+    chunked: bool
+    keep_alive: bool
+    content_type: Optional[bytes]
+    content_encoding: Optional[bytes]
+    location: Optional[bytes]
+    has_set_cookie: bool
+
+class Informational:
+    """A 1xx response seen before the final one."""
+
+    status: int
+    headers: Headers
+
+class EndOfMessage:
+    """The end of a response body."""
+
+    trailers: Headers
+
+class HandshakeDone:
+    """The innermost TLS handshake completed."""
+
+    alpn: Optional[bytes]
+    version: Optional[str]
+    peer_sha256: Optional[bytes]
+
+class ProtocolError:
+    """A protocol or TLS failure; always the last event of its batch."""
+
+    kind: str
+    message: str
+    expected: Optional[bytes]
+    got: Optional[bytes]
+
+Event = ResponseHead | Informational | bytes | EndOfMessage | HandshakeDone | ProtocolError
+
+class TlsConfig:
+    """TLS settings shared by connections: verify is platform, none, fingerprint or ca."""
+
+    def __init__(
+        self, verify: str, *, fingerprint: Optional[bytes] = None, ca_pem: Optional[bytes] = None
+    ) -> None: ...
+
+def encode_head(
+    method: bytes, target: bytes, headers: Headers, version_minor: int
+) -> bytes:
+    """Validate and encode a request head; ValueError for CR/LF/NUL or bad tokens."""
+
+class Connection:
+    """One connection: HTTP/1.1 under zero, one or two TLS layers."""
+
+    def __init__(
+        self, max_line_size: int = 8190, max_field_size: int = 8190, max_headers: int = 128
+    ) -> None: ...
+    def start_tls(self, config: TlsConfig, server_name: str, tunnel: bool = False) -> bytes:
+        """Add a TLS layer (inside the others if tunnel); returns the ClientHello to write."""
+    def send_request(
+        self,
+        head: bytes,
+        body: Optional[bytes],
+        no_body: bool,
+        connect: bool,
+        chunked: bool,
+        decompress: bool,
+        max_decompressed_size: Optional[int],
+    ) -> bytes:
+        """Bytes to write for a request head (from encode_head) and small body."""
+    def send_body(self, data: bytes, last: bool = False) -> bytes:
+        """Bytes to write for a piece of a streamed body."""
+    def send_raw(self, data: bytes) -> bytes:
+        """Bytes to write for an upgraded connection's stream."""
+    def close_tls(self) -> bytes:
+        """close_notify for every TLS layer."""
+    def receive(self, data: bytes) -> tuple[list[Event], bytes]:
+        """Feed bytes read from the socket: every event produced and bytes to write."""
+    def receive_eof(self) -> list[Event]:
+        """The peer closed the stream."""
+    @property
+    def reusable(self) -> bool: ...
+    @property
+    def has_pending(self) -> bool: ...
+    @property
+    def is_upgraded(self) -> bool: ...
+    @property
+    def handshaking(self) -> bool: ...
+
+class WebSocketCodec:
+    """RFC 6455 client codec with permessage-deflate."""
+
+    def __init__(self, max_msg_size: int, deflate_header: Optional[bytes] = None) -> None: ...
+    def encode(self, opcode: int, payload: bytes, fin: bool = True, compress: bool = True) -> bytes: ...
+    def encode_close(self, code: Optional[int] = None, reason: str = "") -> bytes: ...
+    def receive(self, data: bytes) -> list[tuple[int, object, object]]:
+        """(opcode, data, extra) per message; (-1, message, close_code) for an error, last."""
+
+def ws_handshake_key() -> str: ...
+def ws_accept_for(key: str) -> str: ...
+def ws_deflate_offer(client_max_window_bits: int) -> str: ...

@@ -1,0 +1,287 @@
+"""Redirects: history, method rewriting, credential rules, against aiohttp.web."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp import web
+from yarl import URL
+
+import aioclient
+
+
+async def _echo(request: web.Request) -> web.Response:
+    body = await request.read()
+    return web.json_response(
+        {
+            "method": request.method,
+            "path": request.path_qs,
+            "headers": dict(request.headers),
+            "body": body.decode("latin-1"),
+        }
+    )
+
+
+def _redirect(status: int, location: str):
+    async def handler(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=status, headers={"Location": location}, body=b"\x1f\x8bnot really gzip", content_type="text/plain")
+
+    return handler
+
+
+async def test_history(aiohttp_server) -> None:
+    app = web.Application()
+    app.router.add_get("/some/redirect/", _redirect(301, "/some/other/url/"))
+    app.router.add_get("/some/other/url/", _echo)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        resp = await session.get(server.make_url("/some/redirect/"))
+        assert resp.status == 200
+        assert resp.url == server.make_url("/some/other/url/")
+        assert len(resp.history) == 1
+        assert resp.history[0].status == 301
+        assert resp.history[0].url == server.make_url("/some/redirect/")
+        resp.release()
+        resp = await session.get(server.make_url("/some/redirect/"), allow_redirects=False)
+        assert resp.status == 301
+        assert resp.history == ()
+        resp.release()
+
+
+@pytest.mark.parametrize(("status", "method", "expected"), [
+    (301, "POST", "GET"), (302, "POST", "GET"), (303, "POST", "GET"), (303, "PUT", "GET"),
+    (307, "POST", "POST"), (308, "PUT", "PUT"),
+])
+async def test_method_and_body_rules(aiohttp_server, status, method, expected) -> None:
+    app = web.Application()
+    app.router.add_route("*", "/from", _redirect(status, "/to"))
+    app.router.add_route("*", "/to", _echo)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        async with session.request(method, server.make_url("/from"), data=b"payload", headers={"Content-Type": "text/plain"}) as r:
+            seen = await r.json()
+    assert seen["method"] == expected
+    if expected == "GET":
+        assert seen["body"] == ""
+        assert "Content-Type" not in seen["headers"]
+        assert "Content-Length" not in seen["headers"]
+    else:
+        assert seen["body"] == "payload"
+        assert seen["headers"]["Content-Type"] == "text/plain"
+
+
+async def test_307_with_stream_body_is_clear_error(aiohttp_server) -> None:
+    app = web.Application()
+    app.router.add_route("*", "/from", _redirect(307, "/to"))
+    app.router.add_route("*", "/to", _echo)
+    server = await aiohttp_server(app)
+
+    async def gen():
+        yield b"once"
+
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientError, match="cannot be sent again"):
+            await session.post(server.make_url("/from"), data=gen())
+
+
+async def test_too_many_redirects(aiohttp_server) -> None:
+    app = web.Application()
+    app.router.add_get("/loop", _redirect(302, "/loop"))
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.TooManyRedirects) as info:
+            await session.get(server.make_url("/loop"), max_redirects=3)
+    assert len(info.value.history) == 3
+
+
+async def test_relative_and_protocol_relative_locations(aiohttp_server) -> None:
+    app = web.Application()
+    server_holder = {}
+
+    async def protocol_relative(request: web.Request) -> web.Response:
+        return web.Response(status=302, headers={"Location": f"//{server_holder['authority']}/target?x=1"})
+
+    app.router.add_get("/a/b", _redirect(302, "../target"))
+    app.router.add_get("/pr", protocol_relative)
+    app.router.add_get("/target", _echo)
+    server = await aiohttp_server(app)
+    server_holder["authority"] = server.url.raw_authority
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/a/b")) as r:
+            assert (await r.json())["path"] == "/target"
+        async with session.get(server.make_url("/pr")) as r:
+            assert (await r.json())["path"] == "/target?x=1"
+
+
+async def test_bad_locations(aiohttp_server) -> None:
+    app = web.Application()
+    app.router.add_get("/ftp", _redirect(302, "ftp://example.com/file"))
+    app.router.add_get("/bad", _redirect(302, "http://[bad"))
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.NonHttpUrlRedirectClientError):
+            await session.get(server.make_url("/ftp"))
+        with pytest.raises(aioclient.InvalidUrlRedirectClientError):
+            await session.get(server.make_url("/bad"))
+
+
+async def test_redirect_without_location_is_returned(aiohttp_server) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=302, text="no location")
+
+    app = web.Application()
+    app.router.add_get("/x", handler)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/x")) as r:
+            assert r.status == 302
+            assert await r.text() == "no location"
+
+
+async def test_credentials_dropped_across_origins_and_not_restored(aiohttp_server) -> None:
+    """A→B→A: Authorization and Cookie set for A never reach B, nor come back for A."""
+    a_app, b_app = web.Application(), web.Application()
+    seen = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append((request.host, request.path, request.headers.get("Authorization"), request.headers.get("Cookie")))
+        return web.json_response({})
+
+    holder = {}
+
+    async def a_start(request: web.Request) -> web.Response:
+        await record(request)
+        return web.Response(status=302, headers={"Location": str(holder["b"].make_url("/hop"))})
+
+    async def b_hop(request: web.Request) -> web.Response:
+        await record(request)
+        return web.Response(status=302, headers={"Location": str(holder["a"].make_url("/end"))})
+
+    a_app.router.add_get("/start", a_start)
+    a_app.router.add_get("/end", record)
+    b_app.router.add_get("/hop", b_hop)
+    holder["a"] = await aiohttp_server(a_app)
+    holder["b"] = await aiohttp_server(b_app)
+    async with aioclient.ClientSession() as session:
+        async with session.get(
+            holder["a"].make_url("/start"),
+            headers={"Authorization": "Bearer secret"},
+            cookies={"sid": "abc"},
+        ) as r:
+            assert r.status == 200
+            assert len(r.history) == 2
+    assert seen[0][2:] == ("Bearer secret", "sid=abc")
+    assert seen[1][2:] == (None, None)
+    assert seen[2][2:] == (None, None)
+
+
+async def test_auth_dropped_on_other_port_kept_on_same_origin(aiohttp_server) -> None:
+    app = web.Application()
+    app.router.add_get("/from", _redirect(302, "/to"))
+    app.router.add_get("/to", _echo)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/from"), auth=aioclient.BasicAuth("u", "p")) as r:
+            seen = await r.json()
+    assert seen["headers"]["Authorization"] == aioclient.BasicAuth("u", "p").encode()
+
+
+async def test_credentials_in_redirect_url_supersede(aiohttp_server) -> None:
+    app = web.Application()
+    holder = {}
+
+    async def start(request: web.Request) -> web.Response:
+        url = holder["s"].make_url("/to").with_user("other_user").with_password("pw2")
+        return web.Response(status=302, headers={"Location": str(url)})
+
+    app.router.add_get("/from", start)
+    app.router.add_get("/to", _echo)
+    holder["s"] = server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        url = server.make_url("/from").with_user("user").with_password("pw1")
+        async with session.get(url) as r:
+            seen = await r.json()
+    assert seen["headers"]["Authorization"] == aioclient.BasicAuth("other_user", "pw2").encode()
+
+
+async def test_auth_and_url_credentials_is_value_error() -> None:
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(ValueError):
+            await session.get("http://user:pass@127.0.0.1:1/", auth=aioclient.BasicAuth("a", "b"))
+
+
+async def test_session_cookie_sharing_like_the_spec(aiohttp_server) -> None:
+    async def set_cookie(request: web.Request) -> web.Response:
+        resp = web.Response(status=302, headers={"Location": "/cookies"})
+        resp.set_cookie("my_cookie", request.query["my_cookie"])
+        return resp
+
+    async def cookies(request: web.Request) -> web.Response:
+        return web.json_response({"cookies": dict(request.cookies)})
+
+    app = web.Application()
+    app.router.add_get("/cookies/set", set_cookie)
+    app.router.add_get("/cookies", cookies)
+    server = await aiohttp_server(app)
+    jar = aioclient.CookieJar(unsafe=True)  # the test server is an IP address
+    async with aioclient.ClientSession(cookie_jar=jar) as session:
+        async with session.get(server.make_url("/cookies/set?my_cookie=my_value"), allow_redirects=False) as resp:
+            assert resp.cookies["my_cookie"].value == "my_value"
+        async with session.get(server.make_url("/cookies")) as r:
+            json_body = await r.json()
+            assert json_body["cookies"]["my_cookie"] == "my_value"
+    # The default jar refuses cookies from IP-address hosts (RFC 2109).
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/cookies/set?my_cookie=v"), allow_redirects=False):
+            pass
+        async with session.get(server.make_url("/cookies")) as r:
+            assert (await r.json())["cookies"] == {}
+
+
+async def test_session_cookies_seed_the_jar(aiohttp_server) -> None:
+    async def cookies(request: web.Request) -> web.Response:
+        return web.json_response({"cookies": dict(request.cookies)})
+
+    app = web.Application()
+    app.router.add_get("/cookies", cookies)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession(cookies={"cookies_are": "working"}) as session:
+        async with session.get(server.make_url("/cookies")) as resp:
+            assert await resp.json() == {"cookies": {"cookies_are": "working"}}
+
+
+async def test_response_cookies_are_last_hop_only(aiohttp_server) -> None:
+    async def first(request: web.Request) -> web.Response:
+        resp = web.Response(status=302, headers={"Location": "/second"})
+        resp.set_cookie("first", "1")
+        return resp
+
+    async def second(request: web.Request) -> web.Response:
+        resp = web.Response(text="done")
+        resp.set_cookie("second", "2")
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/first", first)
+    app.router.add_get("/second", second)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession(cookie_jar=aioclient.CookieJar(unsafe=True)) as session:
+        async with session.get(server.make_url("/first")) as r:
+            assert set(r.cookies) == {"second"}
+        names = {c.key for c in session.cookie_jar}
+        assert names == {"first", "second"}
+
+
+async def test_dummy_cookie_jar_stores_nothing(aiohttp_server) -> None:
+    async def setc(request: web.Request) -> web.Response:
+        resp = web.Response(text="x")
+        resp.set_cookie("a", "1")
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/set", setc)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession(cookie_jar=aioclient.DummyCookieJar()) as session:
+        async with session.get(server.make_url("/set")) as r:
+            assert r.cookies["a"].value == "1"
+        assert len(session.cookie_jar) == 0

@@ -1,0 +1,48 @@
+"""The public surface: aioclient exports aiohttp's client names (and only real objects)."""
+
+import aiohttp
+
+import aioclient
+
+# aiohttp names that are not part of a client API (server workers, internal queues,
+# multipart *reading*, streaming helpers), or that we deliberately leave out.
+NOT_CLIENT = {
+    "GunicornUVLoopWebWorker",
+    "GunicornWebWorker",
+    "DataQueue",
+    "FlowControlDataQueue",
+    "EofStream",
+    "ChainMapProxy",
+    "BodyPartReader",
+    "MultipartReader",
+    "BadContentDispositionHeader",
+    "BadContentDispositionParam",
+    "content_disposition_filename",
+    "parse_content_disposition",
+    "streamer",
+    "payload_type",
+    "PAYLOAD_REGISTRY",
+    "set_zlib_backend",
+    "hdrs",
+    "ETag",
+    "AddrInfoType",
+    "StringIOPayload",
+    "UploadTracker",
+    "UploadAbortedError",
+}
+
+
+def test_every_aiohttp_client_name_is_exported() -> None:
+    missing = sorted(set(aiohttp.__all__) - NOT_CLIENT - set(aioclient.__all__))
+    assert missing == []
+
+
+def test_all_names_resolve() -> None:
+    for name in aioclient.__all__:
+        assert getattr(aioclient, name) is not None, name
+
+
+def test_spec_names() -> None:
+    assert aioclient.FingerprintMismatch is aioclient.ServerFingerprintMismatch
+    assert issubclass(aioclient.ClientConnectorCertificateError, aioclient.ClientConnectorSSLError)
+    from aioclient.resolver import AsyncResolver  # noqa: F401  (the spec's import path)
