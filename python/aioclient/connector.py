@@ -15,11 +15,9 @@ from collections import deque
 from typing import (
     TYPE_CHECKING,
     Any,
-    Awaitable,
     Callable,
     Deque,
     Dict,
-    Iterable,
     List,
     NamedTuple,
     Optional,

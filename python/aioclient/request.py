@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json as _json
 import sys
 import zlib
-from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Tuple, Union
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -14,7 +13,6 @@ from yarl import URL
 from . import _core
 from .exceptions import ClientOSError, InvalidURL
 from .payload import Payload, get_payload
-from .streams import StreamReader
 
 if TYPE_CHECKING:
     from .auth import BasicAuth

@@ -11,7 +11,6 @@ import asyncio
 import json as _json
 import sys
 import warnings
-from types import SimpleNamespace
 from typing import (
     Any,
     Awaitable,
@@ -35,17 +34,14 @@ from .connector import BaseConnector, ConnectionKey, TCPConnector
 from .cookies import AbstractCookieJar, CookieJar
 from .exceptions import (
     ClientConnectionResetError,
-    ClientError,
     ClientOSError,
-    ConnectionTimeoutError,
-    InvalidURL,
     InvalidUrlClientError,
     NonHttpUrlClientError,
     ServerDisconnectedError,
 )
 from .helpers import DEFAULT_TIMEOUT, ClientTimeout, sentinel
 from .middleware import build_client_middlewares
-from .redirects import RedirectDecision, next_hop
+from .redirects import next_hop
 from .request import IDEMPOTENT_METHODS, ClientRequest, build_body, validate_url
 from .response import ClientResponse, HttpVersion11
 from .tls import normalize_ssl
@@ -640,7 +636,7 @@ class _Sender:
             reused = proto.reused
             try:
                 return await self._exchange(proto, connector, req, head, chunked, body)
-            except (ServerDisconnectedError, ClientConnectionResetError, ClientOSError) as exc:
+            except (ServerDisconnectedError, ClientConnectionResetError, ClientOSError):
                 if (
                     attempt == 0
                     and reused

@@ -12,7 +12,6 @@ import brotlicffi
 import pytest
 from aiohttp import web
 from multidict import CIMultiDictProxy
-from yarl import URL
 
 import aioclient
 
