@@ -1,1 +1,386 @@
-//! (being written)
+//! Sans-I/O TLS client sessions over rustls (ring provider).
+//!
+//! Ciphertext in, plaintext out, and the reverse: no socket is touched, so a session
+//! can run inside another one's plaintext (HTTPS through an HTTPS proxy). This is the
+//! only file that names rustls 0.23's `ClientConnection` I/O API (`read_tls`,
+//! `process_new_packets`, `reader`, `writer`, `write_tls`), which later rustls versions
+//! change: the dependency is pinned to 0.23 for it.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+/// How the server is authenticated.
+#[derive(Debug, Clone)]
+pub enum Verify {
+    /// The platform trust store (`SSL_CERT_FILE`, `SSL_CERT_DIR`, else /etc/ssl/certs).
+    Platform,
+    /// These PEM certificates as the only trust anchors.
+    CaPem(Vec<u8>),
+    /// Encrypt without authenticating (`ssl=False`); handshake signatures still checked.
+    NoVerify,
+    /// Accept exactly the end-entity certificate with this DER SHA-256.
+    Fingerprint([u8; 32]),
+}
+
+/// A TLS failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsError {
+    /// The certificate was refused: untrusted, expired, wrong name, ...
+    Certificate {
+        /// What rustls said.
+        reason: String,
+    },
+    /// The pinned fingerprint does not match.
+    FingerprintMismatch {
+        /// The pinned digest.
+        expected: [u8; 32],
+        /// The server certificate's digest.
+        got: [u8; 32],
+    },
+    /// Any other handshake or record failure (alerts included).
+    Handshake {
+        /// What rustls said.
+        reason: String,
+    },
+    /// The stream ended without close_notify.
+    Truncated,
+    /// Bad settings (unparsable CA file, invalid server name).
+    Config(String),
+}
+
+impl TlsError {
+    /// A stable snake_case name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TlsError::Certificate { .. } => "certificate",
+            TlsError::FingerprintMismatch { .. } => "fingerprint_mismatch",
+            TlsError::Handshake { .. } => "handshake",
+            TlsError::Truncated => "truncated",
+            TlsError::Config(_) => "config",
+        }
+    }
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TlsError::Certificate { reason } => write!(f, "certificate verify failed: {reason}"),
+            TlsError::FingerprintMismatch { expected, got } => {
+                write!(f, "fingerprint mismatch: expected {}, got {}", hex(expected), hex(got))
+            }
+            TlsError::Handshake { reason } => write!(f, "TLS handshake failed: {reason}"),
+            TlsError::Truncated => write!(f, "TLS stream ended without close_notify"),
+            TlsError::Config(why) => write!(f, "invalid TLS settings: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug)]
+struct Mismatch {
+    got: [u8; 32],
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "certificate fingerprint {} is not the pinned one", hex(&self.got))
+    }
+}
+
+impl std::error::Error for Mismatch {}
+
+fn from_rustls(err: rustls::Error, pinned: Option<[u8; 32]>) -> TlsError {
+    match err {
+        rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
+            match (other.0.downcast_ref::<Mismatch>(), pinned) {
+                (Some(m), Some(expected)) => TlsError::FingerprintMismatch { expected, got: m.got },
+                _ => TlsError::Certificate { reason: other.0.to_string() },
+            }
+        }
+        rustls::Error::InvalidCertificate(e) => TlsError::Certificate { reason: format!("{e:?}") },
+        other => TlsError::Handshake { reason: other.to_string() },
+    }
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
+}
+
+/// Parsing the trust store is the costly part: one per (SSL_CERT_FILE, SSL_CERT_DIR).
+fn platform_roots() -> Result<Arc<RootCertStore>, TlsError> {
+    type Cache = Mutex<HashMap<(Option<String>, Option<String>), Arc<RootCertStore>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = (std::env::var("SSL_CERT_FILE").ok(), std::env::var("SSL_CERT_DIR").ok());
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(roots) = cache.lock().expect("cache lock").get(&key) {
+        return Ok(roots.clone());
+    }
+    let mut roots = RootCertStore::empty();
+    let (file, dir) = &key;
+    let mut add_file = |path: &Path| {
+        if let Ok(iter) = CertificateDer::pem_file_iter(path) {
+            roots.add_parsable_certificates(iter.flatten());
+        }
+    };
+    match (file, dir) {
+        (None, None) => {
+            for path in ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"] {
+                if Path::new(path).exists() {
+                    add_file(Path::new(path));
+                    break;
+                }
+            }
+        }
+        _ => {
+            if let Some(file) = file {
+                add_file(Path::new(file));
+            }
+            if let Some(dir) = dir {
+                for d in dir.split(':') {
+                    if let Ok(entries) = std::fs::read_dir(d) {
+                        for entry in entries.flatten() {
+                            if entry.path().is_file() {
+                                add_file(&entry.path());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if roots.is_empty() {
+        return Err(TlsError::Config("no trusted certificates found (set SSL_CERT_FILE)".into()));
+    }
+    let roots = Arc::new(roots);
+    cache.lock().expect("cache lock").insert(key, roots.clone());
+    Ok(roots)
+}
+
+/// Accepts the chain without checking it (NoVerify) or by its pin (Fingerprint), and
+/// always verifies the handshake signatures with the certificate's key.
+#[derive(Debug)]
+struct PinningVerifier {
+    pin: Option<[u8; 32]>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for PinningVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(pin) = self.pin {
+            let got = sha256(end_entity);
+            if got != pin {
+                return Err(rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(
+                    Arc::new(Mismatch { got }),
+                ))));
+            }
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn sha256(data: &[u8]) -> [u8; 32] {
+    let digest = ring::digest::digest(&ring::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+/// Client TLS settings, built once and shared (cloning is cheap).
+#[derive(Clone)]
+pub struct TlsConfig {
+    config: Arc<ClientConfig>,
+    pin: Option<[u8; 32]>,
+}
+
+impl TlsConfig {
+    /// Settings for `verify`: TLS 1.2 and 1.3, ALPN `http/1.1`.
+    pub fn new(verify: Verify) -> Result<TlsConfig, TlsError> {
+        Self::with_alpn(verify, &[b"http/1.1"])
+    }
+
+    /// Settings with the given ALPN protocols (none for WebSocket-only use is fine too).
+    pub fn with_alpn(verify: Verify, alpn: &[&[u8]]) -> Result<TlsConfig, TlsError> {
+        let provider = provider();
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| TlsError::Config(e.to_string()))?;
+        let pin = if let Verify::Fingerprint(p) = verify { Some(p) } else { None };
+        let mut config = match verify {
+            Verify::Platform => builder.with_root_certificates(platform_roots()?).with_no_client_auth(),
+            Verify::CaPem(pem) => {
+                let mut roots = RootCertStore::empty();
+                for cert in CertificateDer::pem_slice_iter(&pem) {
+                    let cert = cert.map_err(|e| TlsError::Config(format!("bad CA PEM: {e:?}")))?;
+                    roots.add(cert).map_err(|e| TlsError::Config(e.to_string()))?;
+                }
+                builder.with_root_certificates(roots).with_no_client_auth()
+            }
+            Verify::NoVerify | Verify::Fingerprint(_) => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(PinningVerifier { pin, provider }))
+                .with_no_client_auth(),
+        };
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        Ok(TlsConfig { config: Arc::new(config), pin })
+    }
+}
+
+/// One TLS client session, bytes in and bytes out.
+pub struct TlsSession {
+    conn: ClientConnection,
+    pin: Option<[u8; 32]>,
+    peer_closed: bool,
+}
+
+impl TlsSession {
+    /// Start a session; returns it and the ClientHello to send. SNI is sent for DNS
+    /// names only, never for IP addresses (RFC 6066 §3).
+    pub fn new(config: &TlsConfig, server_name: &str) -> Result<(TlsSession, Vec<u8>), TlsError> {
+        let name = ServerName::try_from(server_name.trim_start_matches('[').trim_end_matches(']').to_string())
+            .map_err(|e| TlsError::Config(format!("invalid server name {server_name:?}: {e}")))?;
+        let conn = ClientConnection::new(config.config.clone(), name).map_err(|e| from_rustls(e, config.pin))?;
+        let mut session = TlsSession { conn, pin: config.pin, peer_closed: false };
+        let mut hello = Vec::new();
+        session.flush(&mut hello);
+        Ok((session, hello))
+    }
+
+    fn flush(&mut self, out: &mut Vec<u8>) {
+        while self.conn.wants_write() {
+            if self.conn.write_tls(out).is_err() {
+                break;
+            }
+        }
+    }
+
+    /// Ciphertext from the peer: decrypted bytes go to `plaintext`, records to send
+    /// back (handshake, alerts) to `out`.
+    pub fn receive(&mut self, mut ciphertext: &[u8], plaintext: &mut Vec<u8>, out: &mut Vec<u8>) -> Result<(), TlsError> {
+        while !ciphertext.is_empty() {
+            match self.conn.read_tls(&mut ciphertext) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => return Err(TlsError::Handshake { reason: e.to_string() }),
+            }
+            let state = match self.conn.process_new_packets() {
+                Ok(state) => state,
+                Err(e) => {
+                    self.flush(out); // the alert telling the peer why
+                    return Err(from_rustls(e, self.pin));
+                }
+            };
+            let pending = state.plaintext_bytes_to_read();
+            if pending > 0 {
+                let start = plaintext.len();
+                plaintext.resize(start + pending, 0);
+                let n = self.conn.reader().read(&mut plaintext[start..]).unwrap_or(0);
+                plaintext.truncate(start + n);
+            }
+            if state.peer_has_closed() {
+                self.peer_closed = true;
+            }
+        }
+        self.flush(out);
+        Ok(())
+    }
+
+    /// Encrypt `plaintext` into `out` (buffered by rustls until the handshake is done).
+    pub fn send(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), TlsError> {
+        self.conn.writer().write_all(plaintext).map_err(|e| TlsError::Handshake { reason: e.to_string() })?;
+        self.flush(out);
+        Ok(())
+    }
+
+    /// True until the handshake has completed.
+    pub fn is_handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+
+    /// True once the peer's close_notify arrived.
+    pub fn peer_closed(&self) -> bool {
+        self.peer_closed
+    }
+
+    /// Queue our close_notify into `out`.
+    pub fn close(&mut self, out: &mut Vec<u8>) {
+        self.conn.send_close_notify();
+        self.flush(out);
+    }
+
+    /// SHA-256 of the server's end-entity certificate.
+    pub fn peer_cert_sha256(&self) -> Option<[u8; 32]> {
+        self.conn.peer_certificates().and_then(|c| c.first()).map(|c| sha256(c))
+    }
+
+    /// The negotiated ALPN protocol.
+    pub fn alpn(&self) -> Option<Vec<u8>> {
+        self.conn.alpn_protocol().map(<[u8]>::to_vec)
+    }
+
+    /// "TLSv1.2" or "TLSv1.3" once negotiated.
+    pub fn tls_version(&self) -> Option<&'static str> {
+        self.conn.protocol_version().map(|v| match v {
+            rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
+            rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
+            _ => "unknown",
+        })
+    }
+
+    /// The negotiated cipher suite's name.
+    pub fn cipher(&self) -> Option<String> {
+        self.conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()))
+    }
+
+    /// The TCP stream ended: fine after close_notify, `Truncated` otherwise.
+    pub fn receive_eof(&mut self) -> Result<(), TlsError> {
+        if self.peer_closed {
+            Ok(())
+        } else {
+            Err(TlsError::Truncated)
+        }
+    }
+}

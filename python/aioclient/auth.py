@@ -1,0 +1,247 @@
+"""Authentication: BasicAuth credentials and the Digest (RFC 7616) middleware."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+import time
+from typing import TYPE_CHECKING, Callable, Dict, NamedTuple, Optional
+
+from yarl import URL
+
+from .exceptions import ClientError
+
+if TYPE_CHECKING:
+    from .middleware import ClientHandlerType
+    from .request import ClientRequest
+    from .response import ClientResponse
+
+__all__ = ("BasicAuth", "DigestAuthMiddleware", "encode_basic_auth")
+
+
+class BasicAuth(NamedTuple("BasicAuth", [("login", str), ("password", str), ("encoding", str)])):
+    """HTTP Basic credentials (RFC 7617)."""
+
+    def __new__(cls, login: str, password: str = "", encoding: str = "latin1") -> "BasicAuth":
+        if login is None:
+            raise ValueError("None is not allowed as login value")
+        if password is None:
+            raise ValueError("None is not allowed as password value")
+        if ":" in login:
+            raise ValueError('A ":" is not allowed in login (RFC 1945#section-11.1)')
+        return super().__new__(cls, login, password, encoding)
+
+    @classmethod
+    def decode(cls, auth_header: str, encoding: str = "latin1") -> "BasicAuth":
+        """Parse an ``Authorization: Basic ...`` value."""
+        try:
+            auth_type, encoded_credentials = auth_header.split(" ", 1)
+        except ValueError:
+            raise ValueError("Could not parse authorization header.")
+        if auth_type.lower() != "basic":
+            raise ValueError(f"Unknown authorization method {auth_type}")
+        try:
+            decoded = base64.b64decode(encoded_credentials.encode("ascii"), validate=True).decode(encoding)
+        except binascii.Error:
+            raise ValueError("Invalid base64 encoding.")
+        try:
+            username, password = decoded.split(":", 1)
+        except ValueError:
+            raise ValueError("Invalid credentials.")
+        return cls(username, password, encoding=encoding)
+
+    @classmethod
+    def from_url(cls, url: URL, *, encoding: str = "latin1") -> Optional["BasicAuth"]:
+        """Credentials from ``http://user:pass@host/``, or None."""
+        if not isinstance(url, URL):
+            raise TypeError("url should be yarl.URL instance")
+        if url.raw_user is None and url.raw_password is None:
+            return None
+        return cls(url.user or "", url.password or "", encoding=encoding)
+
+    def encode(self) -> str:
+        """The ``Authorization`` header value."""
+        return encode_basic_auth(self.login, self.password, self.encoding)
+
+
+def encode_basic_auth(login: str, password: str = "", encoding: str = "latin1") -> str:
+    """``Basic base64(login:password)``."""
+    creds = f"{login}:{password}".encode(encoding)
+    return "Basic " + base64.b64encode(creds).decode(encoding)
+
+
+# -- Digest (RFC 7616) --------------------------------------------------------------
+
+_HASHES: Dict[str, Callable[[bytes], "hashlib._Hash"]] = {
+    "MD5": hashlib.md5,
+    "MD5-SESS": hashlib.md5,
+    "SHA": hashlib.sha1,
+    "SHA-SESS": hashlib.sha1,
+    "SHA-256": hashlib.sha256,
+    "SHA-256-SESS": hashlib.sha256,
+    "SHA-512": hashlib.sha512,
+    "SHA-512-SESS": hashlib.sha512,
+}
+_PARAM_RE = re.compile(r'\s*([a-zA-Z0-9_-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]*)\s*,?')
+
+
+def parse_challenge(header: str) -> Dict[str, str]:
+    """The parameters of the Digest challenge in a WWW-Authenticate value ({} if none)."""
+    match = re.search(r"(?:^|,\s*)digest\s+", header, re.IGNORECASE)
+    if match is None:
+        return {}
+    params: Dict[str, str] = {}
+    rest = header[match.end():]
+    pos = 0
+    while pos < len(rest):
+        m = _PARAM_RE.match(rest, pos)
+        if m is None or m.end() == pos:
+            break
+        key, value = m.group(1).lower(), m.group(2)
+        if value.startswith('"'):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        elif re.match(r"\s*[a-zA-Z]+\s", rest[m.end():]) and "=" not in rest[m.end():].split(",")[0]:
+            params[key] = value
+            break  # the next challenge (another scheme) begins
+        params[key] = value
+        pos = m.end()
+    return params
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class DigestAuthMiddleware:
+    """HTTP Digest authentication as a client middleware (RFC 7616).
+
+    On a 401 with a Digest challenge the request is sent again with credentials;
+    later requests to the same origin answer the last challenge at once
+    (``preemptive=True``). MD5, SHA (SHA-1), SHA-256 and SHA-512 with their ``-sess``
+    variants; qop ``auth`` and ``auth-int``; ``userhash``; ``stale=true`` re-challenges.
+    A server that keeps answering 401 gets at most two more attempts, then its 401 is
+    returned.
+    """
+
+    def __init__(self, login: str, password: str, preemptive: bool = True) -> None:
+        if login is None:
+            raise ValueError("None is not allowed as login value")
+        if password is None:
+            raise ValueError("None is not allowed as password value")
+        if ":" in login:
+            raise ValueError('A ":" is not allowed in username')
+        self._login = login
+        self._password = password
+        self._preemptive = preemptive
+        self._challenge: Dict[str, str] = {}
+        self._origin: Optional[URL] = None
+        self._last_nonce = ""
+        self._nonce_count = 0
+
+    async def _authorization(self, method: str, url: URL, body: object) -> str:
+        challenge = self._challenge
+        realm = challenge.get("realm", "")
+        nonce = challenge.get("nonce", "")
+        qop_raw = challenge.get("qop", "")
+        algorithm = challenge.get("algorithm", "MD5").upper()
+        opaque = challenge.get("opaque", "")
+        if not nonce:
+            raise ClientError("Security issue: Digest auth challenge contains no nonce")
+        hash_fn = _HASHES.get(algorithm)
+        if hash_fn is None:
+            raise ClientError(f"Unsupported hash algorithm: {algorithm}")
+
+        def H(data: bytes) -> str:  # RFC 7616 §3.4.1
+            return hash_fn(data).hexdigest()
+
+        def KD(secret: str, data: str) -> str:
+            return H(f"{secret}:{data}".encode())
+
+        qops = [q.strip() for q in qop_raw.split(",") if q.strip()]
+        qop = "auth" if "auth" in qops else ("auth-int" if "auth-int" in qops else "")
+        if qops and not qop:
+            raise ClientError(f"Unsupported qop value(s): {qop_raw}")
+        userhash = challenge.get("userhash", "").lower() == "true"
+        uri = url.raw_path_qs or "/"
+
+        if nonce == self._last_nonce:
+            self._nonce_count += 1
+        else:
+            self._nonce_count = 1
+            self._last_nonce = nonce
+        nc = f"{self._nonce_count:08x}"
+        cnonce = self._make_cnonce(nonce)
+
+        a1 = f"{self._login}:{realm}:{self._password}"
+        ha1 = H(a1.encode())
+        if algorithm.endswith("-SESS"):
+            ha1 = H(f"{ha1}:{nonce}:{cnonce}".encode())
+        if qop == "auth-int":
+            body_bytes = await _body_bytes(body)
+            a2 = f"{method}:{uri}:{H(body_bytes)}"
+        else:
+            a2 = f"{method}:{uri}"
+        ha2 = H(a2.encode())
+        if qop:
+            response = KD(ha1, f"{nonce}:{nc}:{cnonce}:{qop}:{ha2}")
+        else:
+            response = KD(ha1, f"{nonce}:{ha2}")  # RFC 2069 compatibility
+
+        username = H(f"{self._login}:{realm}".encode()) if userhash else self._login
+        fields = [
+            f"username={_quote(username)}",
+            f"realm={_quote(realm)}",
+            f"nonce={_quote(nonce)}",
+            f"uri={_quote(uri)}",
+            f"response={_quote(response)}",
+            f"algorithm={challenge.get('algorithm', 'MD5')}",
+        ]
+        if opaque:
+            fields.append(f"opaque={_quote(opaque)}")
+        if qop:
+            fields += [f"qop={qop}", f"nc={nc}", f"cnonce={_quote(cnonce)}"]
+        if userhash:
+            fields.append("userhash=true")
+        return "Digest " + ", ".join(fields)
+
+    def _make_cnonce(self, nonce: str) -> str:
+        seed = f"{self._nonce_count}:{nonce}:{time.ctime()}".encode() + os.urandom(8)
+        return hashlib.sha1(seed).hexdigest()[:16]
+
+    def _in_protection_space(self, url: URL) -> bool:
+        return self._origin is not None and url.origin() == self._origin
+
+    async def __call__(self, request: "ClientRequest", handler: "ClientHandlerType") -> "ClientResponse":
+        """Send ``request``, answering Digest challenges (bounded retries)."""
+        if self._preemptive and self._challenge and self._in_protection_space(request.url):
+            request.headers["Authorization"] = await self._authorization(request.method, request.url, request.body)
+        response = await handler(request)
+        for _attempt in range(2):
+            if response.status != 401:
+                return response
+            challenge = parse_challenge(", ".join(response.headers.getall("WWW-Authenticate", ())))
+            if not challenge:
+                return response
+            stale = challenge.get("stale", "").lower() == "true"
+            if "Authorization" in request.headers and not stale and _attempt > 0:
+                return response  # wrong credentials: do not loop
+            self._challenge = challenge
+            self._origin = request.url.origin()
+            request.headers["Authorization"] = await self._authorization(request.method, request.url, request.body)
+            response.release()
+            response = await handler(request)
+        return response
+
+
+async def _body_bytes(body: object) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body)
+    as_bytes = getattr(body, "as_bytes", None)
+    if as_bytes is not None:
+        return await as_bytes()
+    raise ClientError("auth-int needs a body that can be read twice (bytes, str, JSON or a file)")

@@ -1,0 +1,301 @@
+"""StreamReader: the response body as it arrives, with aiohttp's reading methods.
+
+Flow control: above ``2 * limit`` buffered bytes the protocol is asked to pause
+reading; once reads bring the buffer under ``limit`` it is asked to resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from typing import Any, AsyncIterator, Callable, Deque, List, Optional, Tuple
+
+__all__ = ("StreamReader", "EmptyStreamReader", "EMPTY_PAYLOAD")
+
+
+class _Iter:
+    __slots__ = ("_read",)
+
+    def __init__(self, read: Callable[[], Any]) -> None:
+        self._read = read
+
+    def __aiter__(self) -> "_Iter":
+        return self
+
+    async def __anext__(self) -> Any:
+        value = await self._read()
+        if value == b"" or value == (b"", False):
+            raise StopAsyncIteration
+        return value
+
+
+class StreamReader:
+    """The body of a response; read it with ``read()``, ``readline()``, iterators, ..."""
+
+    __slots__ = (
+        "_protocol",
+        "_limit",
+        "_loop",
+        "_buffer",
+        "_size",
+        "_eof",
+        "_waiter",
+        "_exception",
+        "_eof_callbacks",
+        "_total_bytes",
+        "_paused",
+    )
+
+    def __init__(self, protocol: Any, limit: int, *, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
+        self._protocol = protocol
+        self._limit = limit
+        self._loop = loop or asyncio.get_event_loop()
+        self._buffer: Deque[bytes] = collections.deque()
+        self._size = 0
+        self._eof = False
+        self._waiter: Optional[asyncio.Future[None]] = None
+        self._exception: Optional[BaseException] = None
+        self._eof_callbacks: List[Callable[[], None]] = []
+        self._total_bytes = 0
+        self._paused = False
+
+    def __repr__(self) -> str:
+        return f"<StreamReader {self._size} bytes{' eof' if self._eof else ''}>"
+
+    @property
+    def total_bytes(self) -> int:
+        """Bytes fed so far."""
+        return self._total_bytes
+
+    def exception(self) -> Optional[BaseException]:
+        """The error that ended the stream, if any."""
+        return self._exception
+
+    def set_exception(self, exc: BaseException, exc_cause: Any = None) -> None:
+        """End the stream with an error: readers get ``exc``."""
+        self._exception = exc
+        self._eof_callbacks.clear()
+        self._wake()
+
+    def on_eof(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once all data has been fed (now, if it already has)."""
+        if self._eof:
+            callback()
+        else:
+            self._eof_callbacks.append(callback)
+
+    def feed_eof(self) -> None:
+        """No more data will come."""
+        self._eof = True
+        self._wake()
+        callbacks, self._eof_callbacks = self._eof_callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def is_eof(self) -> bool:
+        """True once ``feed_eof`` was called."""
+        return self._eof
+
+    def at_eof(self) -> bool:
+        """True when all data was fed and read."""
+        return self._eof and not self._buffer
+
+    def feed_data(self, data: bytes) -> None:
+        """Add body bytes (called by the protocol)."""
+        if not data:
+            return
+        self._buffer.append(data)
+        self._size += len(data)
+        self._total_bytes += len(data)
+        self._wake()
+        if self._size > 2 * self._limit and not self._paused:
+            self._paused = True
+            self._protocol.pause_reading()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _wait(self, func_name: str) -> None:
+        if self._waiter is not None:
+            raise RuntimeError(f"{func_name}() called while another coroutine is already waiting for incoming data")
+        if self._paused:
+            # About to wait with data wanted: make sure the protocol reads.
+            self._paused = False
+            self._protocol.resume_reading()
+        waiter = self._waiter = self._loop.create_future()
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+
+    def _consumed(self, n: int) -> None:
+        self._size -= n
+        if self._paused and self._size < self._limit:
+            self._paused = False
+            self._protocol.resume_reading()
+
+    def _take(self, n: int) -> bytes:
+        """Up to ``n`` bytes from the buffer (n < 0: everything)."""
+        buffer = self._buffer
+        if n < 0 or n >= self._size:
+            if len(buffer) == 1:
+                data = buffer.popleft()
+            else:
+                data = b"".join(buffer)
+                buffer.clear()
+        else:
+            parts = []
+            left = n
+            while left:
+                chunk = buffer[0]
+                if len(chunk) <= left:
+                    parts.append(buffer.popleft())
+                    left -= len(chunk)
+                else:
+                    parts.append(chunk[:left])
+                    buffer[0] = chunk[left:]
+                    left = 0
+            data = b"".join(parts)
+        self._consumed(len(data))
+        return data
+
+    def _check(self) -> None:
+        if self._exception is not None:
+            raise self._exception
+
+    async def read(self, n: int = -1) -> bytes:
+        """Read up to ``n`` bytes; ``n=-1`` reads to the end of the body."""
+        self._check()
+        if n == 0:
+            return b""
+        if n < 0:
+            while not self._eof:
+                self._check()
+                if self._size > self._limit and self._paused:
+                    # Reading everything anyway: keep the socket flowing.
+                    self._paused = False
+                    self._protocol.resume_reading()
+                await self._wait("read")
+            self._check()
+            return self._take(-1) if self._buffer else b""
+        while not self._buffer and not self._eof:
+            await self._wait("read")
+            self._check()
+        return self._take(n)
+
+    async def readany(self) -> bytes:
+        """Whatever is buffered (waiting for some if none); ``b""`` at the end."""
+        self._check()
+        while not self._buffer and not self._eof:
+            await self._wait("readany")
+            self._check()
+        return self._take(-1) if self._buffer else b""
+
+    async def readchunk(self) -> Tuple[bytes, bool]:
+        """The next piece as received; ``(b"", True)`` at the end (chunk boundaries of
+        the HTTP framing are not kept, so the flag is True only at the end)."""
+        self._check()
+        while not self._buffer and not self._eof:
+            await self._wait("readchunk")
+            self._check()
+        if not self._buffer:
+            return (b"", True)
+        data = self._buffer.popleft()
+        self._consumed(len(data))
+        return (data, False)
+
+    async def readexactly(self, n: int) -> bytes:
+        """Exactly ``n`` bytes, or ``asyncio.IncompleteReadError`` at an early end."""
+        self._check()
+        while self._size < n and not self._eof:
+            await self._wait("readexactly")
+            self._check()
+        if self._size < n:
+            partial = self._take(-1) if self._buffer else b""
+            raise asyncio.IncompleteReadError(partial, n)
+        return self._take(n)
+
+    async def readline(self) -> bytes:
+        """One line, with its ``\\n``."""
+        return await self.readuntil(b"\n")
+
+    async def readuntil(self, separator: bytes = b"\n") -> bytes:
+        """Bytes up to and including ``separator`` (or to the end of the body)."""
+        if not separator:
+            raise ValueError("Separator should be at least one-byte string")
+        self._check()
+        start = 0
+        while True:
+            if self._buffer:
+                if len(self._buffer) > 1:
+                    joined = b"".join(self._buffer)
+                    self._buffer.clear()
+                    self._buffer.append(joined)
+                data = self._buffer[0]
+                index = data.find(separator, start)
+                if index >= 0:
+                    end = index + len(separator)
+                    if end > self._limit:
+                        raise ValueError("Chunk too big")
+                    return self._take(end)
+                start = max(0, len(data) - len(separator) + 1)
+                if len(data) > self._limit:
+                    raise ValueError("Chunk too big")
+            if self._eof:
+                return self._take(-1) if self._buffer else b""
+            await self._wait("readuntil")
+            self._check()
+
+    def read_nowait(self, n: int = -1) -> bytes:
+        """Buffered bytes without waiting."""
+        self._check()
+        if self._waiter is not None:
+            raise RuntimeError("Called while some coroutine is waiting for incoming data.")
+        return self._take(n) if self._buffer else b""
+
+    def unread_data(self, data: bytes) -> None:
+        """Put ``data`` back at the front of the buffer."""
+        if data:
+            self._buffer.appendleft(data)
+            self._size += len(data)
+
+    def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
+        """Iterate in pieces of at most ``n`` bytes."""
+        return _Iter(lambda: self.read(n))  # type: ignore[return-value]
+
+    def iter_any(self) -> AsyncIterator[bytes]:
+        """Iterate over pieces as they arrive."""
+        return _Iter(self.readany)  # type: ignore[return-value]
+
+    def iter_chunks(self) -> AsyncIterator[Tuple[bytes, bool]]:
+        """Iterate over ``(data, end_of_chunk)`` pairs."""
+        return _Iter(self.readchunk)  # type: ignore[return-value]
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _Iter(self.readline)  # type: ignore[return-value]
+
+
+class EmptyStreamReader(StreamReader):
+    """The body of a response without one."""
+
+    def __init__(self) -> None:
+        self._protocol = None
+        self._limit = 0
+        self._buffer = collections.deque()
+        self._size = 0
+        self._eof = True
+        self._waiter = None
+        self._exception = None
+        self._eof_callbacks = []
+        self._total_bytes = 0
+        self._paused = False
+
+    def __repr__(self) -> str:
+        return "<EmptyStreamReader>"
+
+
+EMPTY_PAYLOAD = EmptyStreamReader()
