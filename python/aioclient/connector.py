@@ -263,6 +263,7 @@ class BaseConnector:
             raise ClientConnectorError(key, OSError(0, "Connector is closed."))  # type: ignore[arg-type]
         pool = self._pool
         loop = self._loop
+        woken = False
         while True:
             if key in pool.idle:
                 proto, stale = pool.take_idle(key, loop.time(), self._keepalive_timeout)
@@ -271,16 +272,17 @@ class BaseConnector:
                     old.close()
                 if proto is not None:
                     pool.acquire(key)
+                    proto.acquired = True
                     proto.reused = True
                     if traces:
                         for trace in traces:
                             await trace.send_connection_reuseconn()
                     return proto
-            if pool.has_room(key) and not pool.someone_waits_for_room():
+            # FIFO: a newcomer does not overtake earlier waiters; a woken waiter goes.
+            if pool.has_room(key) and (woken or not pool.someone_waits_for_room()):
                 break
             await self._wait_for_room(key, traces)
-            if pool.has_room(key):
-                break
+            woken = True
         pool.acquire(key)
         try:
             if traces:
@@ -299,6 +301,7 @@ class BaseConnector:
             proto.close()
             raise ClientConnectorError(key, OSError(0, "Connector is closed."))  # type: ignore[arg-type]
         proto.key = key
+        proto.acquired = True
         self._all.add(proto)
         return proto
 
@@ -331,9 +334,14 @@ class BaseConnector:
     def release(self, proto: ResponseHandler, *, reusable: bool = True) -> None:
         """Give a connection back: pooled when it can carry another request."""
         key = proto.key
-        if key is None or proto not in self._all:
-            return
+        if key is None or not proto.acquired:
+            return  # released already (e.g. its response ended, then its task was cancelled)
+        proto.acquired = False
         self._pool.release(key)
+        if proto not in self._all:
+            proto.close()
+            self._wake_waiter()
+            return
         if (
             reusable
             and not self._closed

@@ -76,6 +76,7 @@ class ResponseHandler(asyncio.Protocol):
         "received_any",
         "idle_since",
         "reused",
+        "acquired",
         "_tls",
     )
 
@@ -108,6 +109,7 @@ class ResponseHandler(asyncio.Protocol):
         self.received_any = False
         self.idle_since = 0.0
         self.reused = False
+        self.acquired = False  # held by a request (the connector's bookkeeping)
         self._tls = False
 
     # -- state ---------------------------------------------------------------
@@ -126,6 +128,10 @@ class ResponseHandler(asyncio.Protocol):
     def upgraded(self) -> bool:
         """True after a 101 response or a 2xx answer to CONNECT: a raw byte pipe now."""
         return self._conn.is_upgraded
+
+    def set_limits(self, max_line_size: int, max_field_size: int, max_headers: int) -> None:
+        """Head size limits for the next response."""
+        self._conn.set_limits(max_line_size, max_field_size, max_headers)
 
     def set_read_timeout(self, timeout: Optional[float]) -> None:
         """``sock_read``: the longest gap allowed between two reads of a response."""

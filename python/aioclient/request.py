@@ -11,7 +11,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _core
-from .exceptions import ClientOSError, InvalidURL
+from .exceptions import ClientOSError, InvalidUrlClientError
 from .payload import Payload, get_payload
 
 if TYPE_CHECKING:
@@ -203,6 +203,8 @@ class ClientRequest:
                 pairs.append(("Proxy-Authorization", self.proxy_auth.encode()))
             if self.proxy_headers:
                 pairs.extend(self.proxy_headers.items())
+        if self.expect100 and "Expect" not in headers:
+            pairs.append(("Expect", "100-continue"))
         if self.version == (1, 0) and "Connection" not in headers:
             pairs.append(("Connection", "keep-alive"))
 
@@ -220,7 +222,7 @@ class ClientRequest:
         elif body:
             if "Content-Type" not in headers and "content-type" not in skip:
                 pairs.append(("Content-Type", "application/octet-stream"))
-            if self.chunked:
+            if self.chunked or self.compress:
                 if "Transfer-Encoding" not in headers:
                     pairs.append(("Transfer-Encoding", "chunked"))
                 chunked = True
@@ -256,7 +258,12 @@ class ClientRequest:
         small = body if isinstance(body, bytes) else b""
         if self.compress and small:
             small = _compress(self.compress, small)
-        inline = not chunked and not self.expect100 and len(small) <= _SMALL_BODY
+        inline = (
+            not chunked
+            and not self.expect100
+            and not isinstance(body, Payload)
+            and len(small) <= _SMALL_BODY
+        )
         waiter = proto.send_request(
             head,
             small if inline and small else None,
@@ -349,7 +356,7 @@ def validate_url(url: URL) -> None:
     """Raise ``InvalidURL`` for URLs that cannot be requested (checked before DNS)."""
     host = url.raw_host
     if not url.absolute or not host:
-        raise InvalidURL(url)
+        raise InvalidUrlClientError(url)
     for ch in host:
         if ch in ' \t\r\n\x00/\\?#@"<>^`{|}' or ord(ch) < 0x21 or ord(ch) == 0x7F:
-            raise InvalidURL(url, "Invalid character in host")
+            raise InvalidUrlClientError(url, "Invalid character in host")

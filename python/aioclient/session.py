@@ -34,6 +34,7 @@ from .connector import BaseConnector, ConnectionKey, TCPConnector
 from .cookies import AbstractCookieJar, CookieJar
 from .exceptions import (
     ClientConnectionResetError,
+    ClientResponseError,
     ClientOSError,
     InvalidUrlClientError,
     NonHttpUrlClientError,
@@ -387,6 +388,8 @@ class ClientSession:
             url = self._build_url(str_or_url)
         except ValueError as exc:
             raise InvalidUrlClientError(str_or_url) from exc
+        if not url.absolute or not url.raw_host:
+            raise InvalidUrlClientError(str_or_url)
         if url.scheme not in _HTTP_SCHEMES and url.scheme not in _WS_SCHEMES:
             raise NonHttpUrlClientError(url)
         validate_url(url)
@@ -656,6 +659,7 @@ class _Sender:
         session = self._session
         traces = self._traces
         proto.set_read_timeout(self._timeout.sock_read)
+        proto.set_limits(req.max_line_size, req.max_field_size, req.max_headers)
         proto.on_message_complete = connector.release
         proto.received_any = False
         proto.reused = False
@@ -668,9 +672,11 @@ class _Sender:
                 for trace in traces:
                     await trace.send_request_headers(req.method, req.url, req.headers)
             head_event, payload = await waiter
-        except BaseException:
+        except BaseException as exc:
             proto.on_message_complete = None
             connector.release(proto, reusable=False)
+            if isinstance(exc, ClientResponseError) and exc.request_info is None:
+                exc.request_info = req.request_info  # a malformed response to this request
             raise
         resp = session._response_class(
             req.method,

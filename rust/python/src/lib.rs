@@ -222,6 +222,12 @@ impl Connection {
         }
     }
 
+    /// Head size limits for the next response.
+    fn set_limits(&mut self, max_line_size: usize, max_field_size: usize, max_headers: usize) {
+        self.limits = (max_line_size, max_field_size, max_headers);
+        self.http.set_limits(Limits { max_line_size, max_field_size, max_headers });
+    }
+
     /// Start a TLS layer; with `tunnel`, inside the existing ones and on a fresh HTTP engine
     /// (after a CONNECT). Returns the bytes to write (the ClientHello, wrapped).
     #[pyo3(signature = (config, server_name, tunnel=false))]
