@@ -228,7 +228,6 @@ class CookieJar(AbstractCookieJar):
     def clear_domain(self, domain: str) -> None:
         """Remove the cookies of ``domain`` and its subdomains."""
         domain = domain.lower()
-        self.clear(lambda m: _domain_match(m["domain"] or "", domain))
         for key, cookie in list(self._cookies.items()):
             if _domain_match(cookie.domain, domain):
                 del self._cookies[key]
@@ -258,8 +257,10 @@ class CookieJar(AbstractCookieJar):
         if _CTL_RE.search(name) or _CTL_RE.search(morsel.value or ""):
             return
         domain = (morsel.get("domain") or "").lower().lstrip(".")
-        host_only = not domain
-        if host_only:
+        host_only = not domain and bool(host)
+        if not host:
+            domain = ""  # no response URL (session cookies=): shared with every host
+        elif host_only:
             domain = host
         else:
             if domain in _PUBLIC_SUFFIXES or ("." not in domain and domain != host):
@@ -315,8 +316,13 @@ class CookieJar(AbstractCookieJar):
             if request_url.absolute else False
         path = request_url.path or "/"
         matched: List[_Cookie] = []
+        ip_host = _is_ip(host)
         for cookie in self._cookies.values():
-            if cookie.host_only:
+            if cookie.domain == "":
+                pass  # shared cookie
+            elif ip_host and not self._unsafe:
+                continue
+            elif cookie.host_only:
                 if host != cookie.domain:
                     continue
             elif not _domain_match(host, cookie.domain):

@@ -36,7 +36,7 @@ def dns_server():
             with self.lock:
                 self.queries.append((qname, QTYPE[request.q.qtype]))
             if qname.endswith(".test") and request.q.qtype == QTYPE.A:
-                reply.add_answer(RR(request.q.qname, QTYPE.A, rdata=A("127.0.0.1"), ttl=60))
+                reply.add_answer(RR(request.q.qname, QTYPE.A, rdata=A("127.0.0.1"), ttl=0))  # ttl 0: c-ares must not cache
             elif not qname.endswith(".test"):
                 reply.header.rcode = 3  # NXDOMAIN
             return reply
@@ -49,6 +49,7 @@ def dns_server():
     server.start_thread()
     yield SimpleNamespace(port=port, resolver=resolver)
     server.stop()
+    server.server.server_close()
 
 
 def _a_queries(dns, name: str) -> int:
