@@ -1,0 +1,226 @@
+"""HTTPS against aiohttp.web with trustme certificates: the ssl= contract."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import ssl
+
+import pytest
+import trustme
+from aiohttp import web
+
+import aioclient
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def _server_context(ca: trustme.CA, *names: str, **issue) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*(names or ("localhost", "127.0.0.1")), **issue).configure_cert(ctx)
+    return ctx
+
+
+def _app() -> web.Application:
+    async def hello(request: web.Request) -> web.Response:
+        peer = request.transport.get_extra_info("peercert")
+        if request.query.get("version"):
+            return web.Response(text=request.transport.get_extra_info("ssl_object").version())
+        return web.json_response({"tls": request.secure, "client_cert": bool(peer)})
+
+    app = web.Application()
+    app.router.add_get("/", hello)
+    return app
+
+
+@pytest.fixture
+def trust(ca, tmp_path, monkeypatch):
+    """Point SSL_CERT_FILE at the test CA (the platform trust store honours it)."""
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    monkeypatch.setenv("SSL_CERT_FILE", str(path))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    return path
+
+
+async def test_default_verification_with_ssl_cert_file(aiohttp_server, ca, trust) -> None:
+    server = await aiohttp_server(_app(), ssl_context=_server_context(ca))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.url) as r:
+            assert await r.json() == {"tls": True, "client_cert": False}
+        # The name in the URL is verified: "localhost" is in the certificate too.
+        async with session.get(f"https://localhost:{server.url.port}/") as r:
+            assert r.status == 200
+
+
+async def test_untrusted_ca_is_certificate_error(aiohttp_server, trust) -> None:
+    other = trustme.CA()
+    server = await aiohttp_server(_app(), ssl_context=_server_context(other))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientConnectorCertificateError) as info:
+            await session.get(server.url)
+    err = info.value
+    assert isinstance(err, ssl.CertificateError)
+    assert isinstance(err, aioclient.ClientSSLError)
+    assert isinstance(err, aioclient.ClientConnectorError)
+    assert isinstance(err.certificate_error, ssl.CertificateError)
+    assert err.host == "127.0.0.1" and err.port == server.url.port
+    assert "127.0.0.1" in str(err.certificate_error)
+
+
+async def test_spec_examples_expired_and_wrong_host(aiohttp_server, ca, trust) -> None:
+    past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)
+    expired = await aiohttp_server(
+        _app(), ssl_context=_server_context(ca, "127.0.0.1", not_before=past - datetime.timedelta(days=30), not_after=past)
+    )
+    wrong_host = await aiohttp_server(_app(), ssl_context=_server_context(ca, "wrong.host.example"))
+    async with aioclient.ClientSession() as session:
+        try:
+            await session.get(expired.url)
+        except aioclient.ClientConnectorSSLError as e:
+            assert isinstance(e, ssl.SSLError)
+        else:
+            raise AssertionError("expired certificate accepted")
+        try:
+            await session.get(wrong_host.url)
+        except aioclient.ClientConnectorCertificateError as e:
+            assert isinstance(e, ssl.CertificateError)
+        else:
+            raise AssertionError("wrong host accepted")
+        for url in (expired.url, wrong_host.url):
+            with pytest.raises(aioclient.ClientSSLError):
+                await session.get(url)
+
+
+async def test_ssl_false_accepts_self_signed(aiohttp_server) -> None:
+    server = await aiohttp_server(_app(), ssl_context=_server_context(trustme.CA()))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.url, ssl=False) as r:
+            assert r.status == 200
+    async with aioclient.ClientSession(connector=aioclient.TCPConnector(ssl=False)) as session:
+        async with session.get(server.url) as r:
+            assert r.status == 200
+
+
+async def test_fingerprint_match_and_mismatch(aiohttp_server) -> None:
+    other_ca = trustme.CA()
+    cert = other_ca.issue_cert("127.0.0.1")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    server = await aiohttp_server(_app(), ssl_context=ctx)
+    der = ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode())
+    good = hashlib.sha256(der).digest()
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.url, ssl=aioclient.Fingerprint(good)) as r:
+            assert r.status == 200
+        bad_fp = b"0" * 32
+        exc = None
+        try:
+            await session.get(server.url, ssl=aioclient.Fingerprint(bad_fp))
+        except aioclient.FingerprintMismatch as e:
+            exc = e
+        assert exc is not None
+        assert exc.expected == bad_fp
+        assert exc.got == good
+        assert exc.host == "127.0.0.1" and exc.port == server.url.port
+
+
+def test_fingerprint_rejects_weak_digests() -> None:
+    with pytest.raises(ValueError, match="insecure"):
+        aioclient.Fingerprint(hashlib.md5(b"x").digest())
+    with pytest.raises(ValueError, match="insecure"):
+        aioclient.Fingerprint(hashlib.sha1(b"x").digest())
+    with pytest.raises(ValueError):
+        aioclient.Fingerprint(b"short")
+
+
+async def test_ssl_context_with_client_certificate(aiohttp_server, ca, tmp_path) -> None:
+    server_ctx = _server_context(ca)
+    server_ctx.verify_mode = ssl.CERT_REQUIRED
+    ca.configure_trust(server_ctx)
+    server = await aiohttp_server(_app(), ssl_context=server_ctx)
+    client_cert = ca.issue_cert("client@example.org")
+    cert_path = tmp_path / "client.pem"
+    client_cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    ctx.load_cert_chain(str(cert_path))
+    async with aioclient.ClientSession(connector=aioclient.TCPConnector(ssl=ctx)) as session:
+        async with session.get(server.url) as r:
+            assert await r.json() == {"tls": True, "client_cert": True}
+    # Without the client certificate the server refuses the handshake.
+    plain = ssl.create_default_context()
+    ca.configure_trust(plain)
+    async with aioclient.ClientSession() as session:
+        with pytest.raises((aioclient.ClientSSLError, aioclient.ClientOSError, aioclient.ServerDisconnectedError)):
+            async with session.get(server.url, ssl=plain) as r:
+                await r.read()
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
+async def test_tls_versions(aiohttp_server, ca, trust, version) -> None:
+    ctx = _server_context(ca)
+    ctx.minimum_version = version
+    ctx.maximum_version = version
+    server = await aiohttp_server(_app(), ssl_context=ctx)
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.url.with_query(version="1")) as r:
+            assert await r.text() == {ssl.TLSVersion.TLSv1_2: "TLSv1.2", ssl.TLSVersion.TLSv1_3: "TLSv1.3"}[version]
+
+
+async def test_server_hostname_override(aiohttp_server, ca, trust) -> None:
+    server = await aiohttp_server(_app(), ssl_context=_server_context(ca, "service.internal"))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientConnectorCertificateError):
+            await session.get(server.url)
+        async with session.get(server.url, server_hostname="service.internal") as r:
+            assert r.status == 200
+
+
+async def test_connections_are_pooled_per_tls_settings(aiohttp_server, ca, trust) -> None:
+    peers = []
+
+    async def who(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername"))
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/", who)
+    server = await aiohttp_server(app, ssl_context=_server_context(ca))
+    async with aioclient.ClientSession() as session:
+        for ssl_value in (True, True, False, False, True):
+            async with session.get(server.url, ssl=ssl_value) as r:
+                await r.read()
+    # One connection verified, one unverified: never shared between the settings.
+    assert len(set(peers)) == 2
+    assert peers[0] == peers[1] == peers[4]
+    assert peers[2] == peers[3] != peers[0]
+
+
+async def test_large_body_over_tls(aiohttp_server, ca, trust) -> None:
+    blob = bytes(range(256)) * 20000
+
+    async def big(request: web.Request) -> web.Response:
+        return web.Response(body=blob)
+
+    app = web.Application()
+    app.router.add_get("/", big)
+    server = await aiohttp_server(app, ssl_context=_server_context(ca))
+    async with aioclient.ClientSession() as session:
+        async with session.post(server.url.with_path("/nothing"), data=b"x") as r:
+            assert r.status == 404
+        async with session.get(server.url) as r:
+            assert await r.read() == blob
+
+
+async def test_close_without_sleep_over_tls(aiohttp_server, ca, trust) -> None:
+    server = await aiohttp_server(_app(), ssl_context=_server_context(ca))
+    session = aioclient.ClientSession()
+    async with session.get(server.url) as r:
+        await r.read()
+    protos = list(session.connector._all)
+    await session.close()
+    assert protos and all(p.closed.done() for p in protos)
