@@ -40,7 +40,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_line_size: 8190, max_field_size: 8190, max_headers: 128 }
+        Limits {
+            max_line_size: 8190,
+            max_field_size: 8190,
+            max_headers: 128,
+        }
     }
 }
 
@@ -171,26 +175,48 @@ impl ProtocolError {
 impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProtocolError::LineTooLong(max) => write!(f, "Got more than {max} bytes when reading status line"),
+            ProtocolError::LineTooLong(max) => {
+                write!(f, "Got more than {max} bytes when reading status line")
+            }
             ProtocolError::FieldTooLong(max) => {
-                write!(f, "Got more than {max} bytes when reading header line: header value is too long")
+                write!(
+                    f,
+                    "Got more than {max} bytes when reading header line: header value is too long"
+                )
             }
             ProtocolError::TooManyHeaders(max) => write!(f, "Too many headers (more than {max})"),
             ProtocolError::InvalidStatusLine(why) => write!(f, "Invalid status line: {why}"),
             ProtocolError::InvalidHeader(why) => write!(f, "Invalid header: {why}"),
-            ProtocolError::InvalidContentLength => write!(f, "Invalid or conflicting Content-Length"),
-            ProtocolError::ConflictingFraming => write!(f, "Content-Length together with Transfer-Encoding"),
+            ProtocolError::InvalidContentLength => {
+                write!(f, "Invalid or conflicting Content-Length")
+            }
+            ProtocolError::ConflictingFraming => {
+                write!(f, "Content-Length together with Transfer-Encoding")
+            }
             ProtocolError::InvalidChunk(why) => write!(f, "Invalid chunked encoding: {why}"),
-            ProtocolError::IncompleteBody { expected: Some(n), received } => {
+            ProtocolError::IncompleteBody {
+                expected: Some(n),
+                received,
+            } => {
                 write!(f, "Not enough data to satisfy content length header: expected {n} bytes, got {received}")
             }
-            ProtocolError::IncompleteBody { expected: None, received } => {
-                write!(f, "Connection closed in the middle of a chunked body after {received} bytes")
+            ProtocolError::IncompleteBody {
+                expected: None,
+                received,
+            } => {
+                write!(
+                    f,
+                    "Connection closed in the middle of a chunked body after {received} bytes"
+                )
             }
             ProtocolError::ClosedBeforeResponse => write!(f, "Server disconnected"),
-            ProtocolError::UnexpectedData => write!(f, "Data received when no response was expected"),
+            ProtocolError::UnexpectedData => {
+                write!(f, "Data received when no response was expected")
+            }
             ProtocolError::Decode(why) => write!(f, "Can not decode content-encoding: {why}"),
-            ProtocolError::DecompressedTooLarge(max) => write!(f, "Decompressed body exceeds {max} bytes"),
+            ProtocolError::DecompressedTooLarge(max) => {
+                write!(f, "Decompressed body exceeds {max} bytes")
+            }
             ProtocolError::TooManyEncodings => write!(f, "Too many content encodings"),
         }
     }
@@ -216,11 +242,20 @@ pub enum RequestError {
 impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RequestError::InvalidMethod => write!(f, "Invalid method: it must be a non-empty token"),
-            RequestError::InvalidTarget => write!(f, "Invalid request target: control characters or spaces"),
-            RequestError::InvalidHeaderName(n) => write!(f, "Invalid header name {n:?}: it must be a token"),
+            RequestError::InvalidMethod => {
+                write!(f, "Invalid method: it must be a non-empty token")
+            }
+            RequestError::InvalidTarget => {
+                write!(f, "Invalid request target: control characters or spaces")
+            }
+            RequestError::InvalidHeaderName(n) => {
+                write!(f, "Invalid header name {n:?}: it must be a token")
+            }
             RequestError::InvalidHeaderValue(n) => {
-                write!(f, "Newline, carriage return or NUL character in the value of header {n:?}")
+                write!(
+                    f,
+                    "Newline, carriage return or NUL character in the value of header {n:?}"
+                )
             }
             RequestError::Busy => write!(f, "The connection is busy or closed"),
         }
@@ -231,8 +266,23 @@ impl std::error::Error for RequestError {}
 
 /// RFC 9110 §5.6.2 tchar.
 fn is_tchar(b: u8) -> bool {
-    matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
-        || b.is_ascii_alphanumeric()
+    matches!(
+        b,
+        b'!' | b'#'
+            | b'$'
+            | b'%'
+            | b'&'
+            | b'\''
+            | b'*'
+            | b'+'
+            | b'-'
+            | b'.'
+            | b'^'
+            | b'_'
+            | b'`'
+            | b'|'
+            | b'~'
+    ) || b.is_ascii_alphanumeric()
 }
 
 fn is_token(s: &[u8]) -> bool {
@@ -264,10 +314,14 @@ pub fn encode_head(
     let mut size = method.len() + target.len() + 14;
     for (name, value) in headers {
         if !is_token(name) {
-            return Err(RequestError::InvalidHeaderName(String::from_utf8_lossy(name).into_owned()));
+            return Err(RequestError::InvalidHeaderName(
+                String::from_utf8_lossy(name).into_owned(),
+            ));
         }
         if value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
-            return Err(RequestError::InvalidHeaderValue(String::from_utf8_lossy(name).into_owned()));
+            return Err(RequestError::InvalidHeaderValue(
+                String::from_utf8_lossy(name).into_owned(),
+            ));
         }
         size += name.len() + value.len() + 4;
     }
@@ -275,7 +329,11 @@ pub fn encode_head(
     out.extend_from_slice(method);
     out.push(b' ');
     out.extend_from_slice(target);
-    out.extend_from_slice(if version_minor == 0 { b" HTTP/1.0\r\n" } else { b" HTTP/1.1\r\n" });
+    out.extend_from_slice(if version_minor == 0 {
+        b" HTTP/1.0\r\n"
+    } else {
+        b" HTTP/1.1\r\n"
+    });
     for (name, value) in headers {
         out.extend_from_slice(name);
         out.extend_from_slice(b": ");
@@ -376,7 +434,8 @@ impl Connection {
         out: &mut Vec<u8>,
     ) -> Result<(), RequestError> {
         let chunked = headers.iter().any(|(n, v)| {
-            n.eq_ignore_ascii_case(b"transfer-encoding") && v.to_ascii_lowercase().windows(7).any(|w| w == b"chunked")
+            n.eq_ignore_ascii_case(b"transfer-encoding")
+                && v.to_ascii_lowercase().windows(7).any(|w| w == b"chunked")
         });
         let mut head = Vec::new();
         encode_head(method, target, headers, 1, &mut head)?;
@@ -472,8 +531,16 @@ impl Connection {
         }
         let mut input: &[u8] = data;
         let owned;
-        if !self.buf.is_empty() && !matches!(self.state, State::AwaitingHead | State::Body(Framing::Chunked(_))) {
-            owned = std::mem::take(&mut self.buf).into_iter().chain(data.iter().copied()).collect::<Vec<u8>>();
+        if !self.buf.is_empty()
+            && !matches!(
+                self.state,
+                State::AwaitingHead | State::Body(Framing::Chunked(_))
+            )
+        {
+            owned = std::mem::take(&mut self.buf)
+                .into_iter()
+                .chain(data.iter().copied())
+                .collect::<Vec<u8>>();
             input = &owned;
         }
         self.process(input, events, &mut decoded_budget);
@@ -550,7 +617,9 @@ impl Connection {
                 self.fail(ProtocolError::TooManyHeaders(limits.max_headers), events);
                 return Step::Stop;
             }
-            Err(e @ (httparse::Error::Status | httparse::Error::Version | httparse::Error::NewLine)) => {
+            Err(
+                e @ (httparse::Error::Status | httparse::Error::Version | httparse::Error::NewLine),
+            ) => {
                 let err = if self.first_line_len() > limits.max_line_size {
                     ProtocolError::LineTooLong(limits.max_line_size)
                 } else {
@@ -595,14 +664,18 @@ impl Connection {
     }
 
     fn first_line_len(&self) -> usize {
-        self.buf.iter().position(|&b| b == b'\n').unwrap_or(self.buf.len())
+        self.buf
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(self.buf.len())
     }
 
     /// Limits on a head that is still arriving, so a peer cannot make us buffer forever.
     fn check_partial_head(&self) -> Option<ProtocolError> {
         let limits = self.limits;
         let Some(first_end) = self.buf.iter().position(|&b| b == b'\n') else {
-            return (self.buf.len() > limits.max_line_size).then_some(ProtocolError::LineTooLong(limits.max_line_size));
+            return (self.buf.len() > limits.max_line_size)
+                .then_some(ProtocolError::LineTooLong(limits.max_line_size));
         };
         if first_end > limits.max_line_size {
             return Some(ProtocolError::LineTooLong(limits.max_line_size));
@@ -614,7 +687,8 @@ impl Connection {
             }
             lines += 1;
         }
-        (lines > limits.max_headers + 1).then_some(ProtocolError::TooManyHeaders(limits.max_headers))
+        (lines > limits.max_headers + 1)
+            .then_some(ProtocolError::TooManyHeaders(limits.max_headers))
     }
 
     /// RFC 9112 §6.3, step by step: how the body of this response is delimited.
@@ -673,11 +747,15 @@ impl Connection {
                 has_set_cookie = true;
             }
         }
-        let mut keep_alive =
-            if version_minor >= 1 { !connection_close } else { connection_keep_alive && !connection_close };
+        let mut keep_alive = if version_minor >= 1 {
+            !connection_close
+        } else {
+            connection_keep_alive && !connection_close
+        };
 
         // Rule 1: HEAD, 1xx, 204 and 304 responses end at the head.
-        let no_body = self.opts.head || status == 204 || status == 304 || (100..200).contains(&status);
+        let no_body =
+            self.opts.head || status == 204 || status == 304 || (100..200).contains(&status);
         // Rule 2: a 2xx to CONNECT, and 101, switch to a tunnel / another protocol.
         let upgrade = status == 101 || (self.opts.connect && (200..300).contains(&status));
         let mut framing = None;
@@ -713,7 +791,8 @@ impl Connection {
         self.decoder = None;
         if self.opts.decompress && framing.is_some() {
             if let Some(encoding) = &content_encoding {
-                self.decoder = Decoder::new(encoding, self.opts.max_decompressed_size).map_err(decode_error)?;
+                self.decoder = Decoder::new(encoding, self.opts.max_decompressed_size)
+                    .map_err(decode_error)?;
             }
         }
         events.push(Event::Head(ResponseHead {
@@ -767,17 +846,28 @@ impl Connection {
                 Chunk::Size => {
                     let Some(end) = rest.iter().position(|&b| b == b'\n') else {
                         if rest.len() > self.limits.max_line_size {
-                            return self.fail(ProtocolError::LineTooLong(self.limits.max_line_size), events);
+                            return self.fail(
+                                ProtocolError::LineTooLong(self.limits.max_line_size),
+                                events,
+                            );
                         }
                         self.buf.extend_from_slice(rest);
                         return;
                     };
                     if end > self.limits.max_line_size {
-                        return self.fail(ProtocolError::LineTooLong(self.limits.max_line_size), events);
+                        return self.fail(
+                            ProtocolError::LineTooLong(self.limits.max_line_size),
+                            events,
+                        );
                     }
                     let line = &rest[..end];
                     let Some(line) = line.strip_suffix(b"\r") else {
-                        return self.fail(ProtocolError::InvalidChunk("chunk size line must end with CRLF".into()), events);
+                        return self.fail(
+                            ProtocolError::InvalidChunk(
+                                "chunk size line must end with CRLF".into(),
+                            ),
+                            events,
+                        );
                     };
                     // Chunk extensions (RFC 9112 §7.1.1) are ignored.
                     let size_part = line.split(|&b| b == b';').next().unwrap_or(b"");
@@ -795,7 +885,11 @@ impl Connection {
                         }
                     };
                     pos += end + 1;
-                    self.state = State::Body(Framing::Chunked(if size == 0 { Chunk::Trailers } else { Chunk::Data(size) }));
+                    self.state = State::Body(Framing::Chunked(if size == 0 {
+                        Chunk::Trailers
+                    } else {
+                        Chunk::Data(size)
+                    }));
                 }
                 Chunk::Data(remaining) => {
                     if rest.is_empty() {
@@ -815,14 +909,15 @@ impl Connection {
                     }
                 }
                 Chunk::DataEnd => {
-                    if rest.len() < 2 {
-                        if rest == b"\r" || rest.is_empty() {
-                            self.buf.extend_from_slice(rest);
-                            return;
-                        }
+                    if rest.is_empty() || rest == b"\r" {
+                        self.buf.extend_from_slice(rest);
+                        return;
                     }
-                    if &rest[..2] != b"\r\n" {
-                        return self.fail(ProtocolError::InvalidChunk("missing CRLF after chunk data".into()), events);
+                    if !rest.starts_with(b"\r\n") {
+                        return self.fail(
+                            ProtocolError::InvalidChunk("missing CRLF after chunk data".into()),
+                            events,
+                        );
                     }
                     pos += 2;
                     self.state = State::Body(Framing::Chunked(Chunk::Size));
@@ -830,7 +925,10 @@ impl Connection {
                 Chunk::Trailers => {
                     let Some(end) = rest.iter().position(|&b| b == b'\n') else {
                         if rest.len() > self.limits.max_field_size {
-                            return self.fail(ProtocolError::FieldTooLong(self.limits.max_field_size), events);
+                            return self.fail(
+                                ProtocolError::FieldTooLong(self.limits.max_field_size),
+                                events,
+                            );
                         }
                         self.buf.extend_from_slice(rest);
                         return;
@@ -843,16 +941,25 @@ impl Connection {
                         continue;
                     }
                     if line.len() > self.limits.max_field_size {
-                        return self.fail(ProtocolError::FieldTooLong(self.limits.max_field_size), events);
+                        return self.fail(
+                            ProtocolError::FieldTooLong(self.limits.max_field_size),
+                            events,
+                        );
                     }
                     if self.trailers.len() >= self.limits.max_headers {
-                        return self.fail(ProtocolError::TooManyHeaders(self.limits.max_headers), events);
+                        return self.fail(
+                            ProtocolError::TooManyHeaders(self.limits.max_headers),
+                            events,
+                        );
                     }
                     match parse_field(line) {
                         Some(field) => self.trailers.push(field),
                         None => {
                             return self.fail(
-                                ProtocolError::InvalidHeader(format!("bad trailer {:?}", String::from_utf8_lossy(line))),
+                                ProtocolError::InvalidHeader(format!(
+                                    "bad trailer {:?}",
+                                    String::from_utf8_lossy(line)
+                                )),
                                 events,
                             )
                         }
@@ -877,7 +984,9 @@ impl Connection {
 
     /// Pull decoded output within the budget; true when nothing is left pending.
     fn drain_decoder(&mut self, events: &mut Vec<Event>, budget: &mut usize) -> bool {
-        let Some(decoder) = self.decoder.as_mut() else { return true };
+        let Some(decoder) = self.decoder.as_mut() else {
+            return true;
+        };
         while decoder.has_pending() && *budget > 0 {
             let mut out = Vec::new();
             let step = MAX_DATA_EVENT.min(*budget);
@@ -917,14 +1026,20 @@ impl Connection {
     fn complete(&mut self, events: &mut Vec<Event>, _budget: &mut usize) {
         if let Some(mut decoder) = self.decoder.take() {
             let mut out = Vec::new();
-            let result = decoder.finish(&mut out).and_then(|()| decoder.account(out.len()));
+            let result = decoder
+                .finish(&mut out)
+                .and_then(|()| decoder.account(out.len()));
             if let Err(e) = result {
                 return self.fail(decode_error(e), events);
             }
             push_pieces(out, events);
         }
         events.push(Event::End(std::mem::take(&mut self.trailers)));
-        self.state = if self.keep_alive { State::Idle } else { State::Closed };
+        self.state = if self.keep_alive {
+            State::Idle
+        } else {
+            State::Closed
+        };
         if !self.buf.is_empty() {
             self.buf.clear();
             self.poisoned = true;
@@ -951,7 +1066,10 @@ impl Connection {
                 }
             }
             State::Body(_) => {
-                let error = ProtocolError::IncompleteBody { expected: self.expected, received: self.received };
+                let error = ProtocolError::IncompleteBody {
+                    expected: self.expected,
+                    received: self.received,
+                };
                 self.fail(error, events);
             }
             State::Idle | State::Upgraded => self.state = State::Closed,
@@ -982,12 +1100,18 @@ fn decode_error(e: DecodeError) -> ProtocolError {
 }
 
 fn trim(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(s.len());
+    let start = s
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(s.len());
     trim_end(&s[start..])
 }
 
 fn trim_end(s: &[u8]) -> &[u8] {
-    let end = s.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(0, |i| i + 1);
+    let end = s
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(0, |i| i + 1);
     &s[..end]
 }
 

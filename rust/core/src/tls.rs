@@ -16,7 +16,10 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
+    SignatureScheme,
+};
 
 /// How the server is authenticated.
 #[derive(Debug, Clone)]
@@ -75,7 +78,12 @@ impl fmt::Display for TlsError {
         match self {
             TlsError::Certificate { reason } => write!(f, "certificate verify failed: {reason}"),
             TlsError::FingerprintMismatch { expected, got } => {
-                write!(f, "fingerprint mismatch: expected {}, got {}", hex(expected), hex(got))
+                write!(
+                    f,
+                    "fingerprint mismatch: expected {}, got {}",
+                    hex(expected),
+                    hex(got)
+                )
             }
             TlsError::Handshake { reason } => write!(f, "TLS handshake failed: {reason}"),
             TlsError::Truncated => write!(f, "TLS stream ended without close_notify"),
@@ -97,7 +105,11 @@ struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "certificate fingerprint {} is not the pinned one", hex(&self.got))
+        write!(
+            f,
+            "certificate fingerprint {} is not the pinned one",
+            hex(&self.got)
+        )
     }
 }
 
@@ -107,25 +119,39 @@ fn from_rustls(err: rustls::Error, pinned: Option<[u8; 32]>) -> TlsError {
     match err {
         rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
             match (other.0.downcast_ref::<Mismatch>(), pinned) {
-                (Some(m), Some(expected)) => TlsError::FingerprintMismatch { expected, got: m.got },
-                _ => TlsError::Certificate { reason: other.0.to_string() },
+                (Some(m), Some(expected)) => TlsError::FingerprintMismatch {
+                    expected,
+                    got: m.got,
+                },
+                _ => TlsError::Certificate {
+                    reason: other.0.to_string(),
+                },
             }
         }
-        rustls::Error::InvalidCertificate(e) => TlsError::Certificate { reason: format!("{e:?}") },
-        other => TlsError::Handshake { reason: other.to_string() },
+        rustls::Error::InvalidCertificate(e) => TlsError::Certificate {
+            reason: format!("{e:?}"),
+        },
+        other => TlsError::Handshake {
+            reason: other.to_string(),
+        },
     }
 }
 
 fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
 }
 
 /// Parsing the trust store is the costly part: one per (SSL_CERT_FILE, SSL_CERT_DIR).
 fn platform_roots() -> Result<Arc<RootCertStore>, TlsError> {
     type Cache = Mutex<HashMap<(Option<String>, Option<String>), Arc<RootCertStore>>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
-    let key = (std::env::var("SSL_CERT_FILE").ok(), std::env::var("SSL_CERT_DIR").ok());
+    let key = (
+        std::env::var("SSL_CERT_FILE").ok(),
+        std::env::var("SSL_CERT_DIR").ok(),
+    );
     let cache = CACHE.get_or_init(Default::default);
     if let Some(roots) = cache.lock().expect("cache lock").get(&key) {
         return Ok(roots.clone());
@@ -139,7 +165,11 @@ fn platform_roots() -> Result<Arc<RootCertStore>, TlsError> {
     };
     match (file, dir) {
         (None, None) => {
-            for path in ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"] {
+            for path in [
+                "/etc/ssl/certs/ca-certificates.crt",
+                "/etc/pki/tls/certs/ca-bundle.crt",
+                "/etc/ssl/cert.pem",
+            ] {
                 if Path::new(path).exists() {
                     add_file(Path::new(path));
                     break;
@@ -164,7 +194,9 @@ fn platform_roots() -> Result<Arc<RootCertStore>, TlsError> {
         }
     }
     if roots.is_empty() {
-        return Err(TlsError::Config("no trusted certificates found (set SSL_CERT_FILE)".into()));
+        return Err(TlsError::Config(
+            "no trusted certificates found (set SSL_CERT_FILE)".into(),
+        ));
     }
     let roots = Arc::new(roots);
     cache.lock().expect("cache lock").insert(key, roots.clone());
@@ -191,9 +223,9 @@ impl ServerCertVerifier for PinningVerifier {
         if let Some(pin) = self.pin {
             let got = sha256(end_entity);
             if got != pin {
-                return Err(rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(
-                    Arc::new(Mismatch { got }),
-                ))));
+                return Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                    rustls::OtherError(Arc::new(Mismatch { got })),
+                )));
             }
         }
         Ok(ServerCertVerified::assertion())
@@ -205,7 +237,12 @@ impl ServerCertVerifier for PinningVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -214,11 +251,18 @@ impl ServerCertVerifier for PinningVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -248,14 +292,22 @@ impl TlsConfig {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| TlsError::Config(e.to_string()))?;
-        let pin = if let Verify::Fingerprint(p) = verify { Some(p) } else { None };
+        let pin = if let Verify::Fingerprint(p) = verify {
+            Some(p)
+        } else {
+            None
+        };
         let mut config = match verify {
-            Verify::Platform => builder.with_root_certificates(platform_roots()?).with_no_client_auth(),
+            Verify::Platform => builder
+                .with_root_certificates(platform_roots()?)
+                .with_no_client_auth(),
             Verify::CaPem(pem) => {
                 let mut roots = RootCertStore::empty();
                 for cert in CertificateDer::pem_slice_iter(&pem) {
                     let cert = cert.map_err(|e| TlsError::Config(format!("bad CA PEM: {e:?}")))?;
-                    roots.add(cert).map_err(|e| TlsError::Config(e.to_string()))?;
+                    roots
+                        .add(cert)
+                        .map_err(|e| TlsError::Config(e.to_string()))?;
                 }
                 builder.with_root_certificates(roots).with_no_client_auth()
             }
@@ -265,7 +317,10 @@ impl TlsConfig {
                 .with_no_client_auth(),
         };
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-        Ok(TlsConfig { config: Arc::new(config), pin })
+        Ok(TlsConfig {
+            config: Arc::new(config),
+            pin,
+        })
     }
 }
 
@@ -280,10 +335,20 @@ impl TlsSession {
     /// Start a session; returns it and the ClientHello to send. SNI is sent for DNS
     /// names only, never for IP addresses (RFC 6066 §3).
     pub fn new(config: &TlsConfig, server_name: &str) -> Result<(TlsSession, Vec<u8>), TlsError> {
-        let name = ServerName::try_from(server_name.trim_start_matches('[').trim_end_matches(']').to_string())
-            .map_err(|e| TlsError::Config(format!("invalid server name {server_name:?}: {e}")))?;
-        let conn = ClientConnection::new(config.config.clone(), name).map_err(|e| from_rustls(e, config.pin))?;
-        let mut session = TlsSession { conn, pin: config.pin, peer_closed: false };
+        let name = ServerName::try_from(
+            server_name
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+        )
+        .map_err(|e| TlsError::Config(format!("invalid server name {server_name:?}: {e}")))?;
+        let conn = ClientConnection::new(config.config.clone(), name)
+            .map_err(|e| from_rustls(e, config.pin))?;
+        let mut session = TlsSession {
+            conn,
+            pin: config.pin,
+            peer_closed: false,
+        };
         let mut hello = Vec::new();
         session.flush(&mut hello);
         Ok((session, hello))
@@ -299,12 +364,21 @@ impl TlsSession {
 
     /// Ciphertext from the peer: decrypted bytes go to `plaintext`, records to send
     /// back (handshake, alerts) to `out`.
-    pub fn receive(&mut self, mut ciphertext: &[u8], plaintext: &mut Vec<u8>, out: &mut Vec<u8>) -> Result<(), TlsError> {
+    pub fn receive(
+        &mut self,
+        mut ciphertext: &[u8],
+        plaintext: &mut Vec<u8>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), TlsError> {
         while !ciphertext.is_empty() {
             match self.conn.read_tls(&mut ciphertext) {
                 Ok(0) => break,
                 Ok(_) => {}
-                Err(e) => return Err(TlsError::Handshake { reason: e.to_string() }),
+                Err(e) => {
+                    return Err(TlsError::Handshake {
+                        reason: e.to_string(),
+                    })
+                }
             }
             let state = match self.conn.process_new_packets() {
                 Ok(state) => state,
@@ -317,7 +391,11 @@ impl TlsSession {
             if pending > 0 {
                 let start = plaintext.len();
                 plaintext.resize(start + pending, 0);
-                let n = self.conn.reader().read(&mut plaintext[start..]).unwrap_or(0);
+                let n = self
+                    .conn
+                    .reader()
+                    .read(&mut plaintext[start..])
+                    .unwrap_or(0);
                 plaintext.truncate(start + n);
             }
             if state.peer_has_closed() {
@@ -330,7 +408,12 @@ impl TlsSession {
 
     /// Encrypt `plaintext` into `out` (buffered by rustls until the handshake is done).
     pub fn send(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), TlsError> {
-        self.conn.writer().write_all(plaintext).map_err(|e| TlsError::Handshake { reason: e.to_string() })?;
+        self.conn
+            .writer()
+            .write_all(plaintext)
+            .map_err(|e| TlsError::Handshake {
+                reason: e.to_string(),
+            })?;
         self.flush(out);
         Ok(())
     }
@@ -353,7 +436,10 @@ impl TlsSession {
 
     /// SHA-256 of the server's end-entity certificate.
     pub fn peer_cert_sha256(&self) -> Option<[u8; 32]> {
-        self.conn.peer_certificates().and_then(|c| c.first()).map(|c| sha256(c))
+        self.conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| sha256(c))
     }
 
     /// The negotiated ALPN protocol.
@@ -372,7 +458,9 @@ impl TlsSession {
 
     /// The negotiated cipher suite's name.
     pub fn cipher(&self) -> Option<String> {
-        self.conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()))
+        self.conn
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()))
     }
 
     /// The TCP stream ended: fine after close_notify, `Truncated` otherwise.

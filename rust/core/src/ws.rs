@@ -93,7 +93,9 @@ impl fmt::Display for WsError {
         match self {
             WsError::Protocol(why) => write!(f, "{why}"),
             WsError::InvalidUtf8 => write!(f, "invalid UTF-8 text message"),
-            WsError::MessageTooBig { size, limit } => write!(f, "Message size {size} exceeds limit {limit}"),
+            WsError::MessageTooBig { size, limit } => {
+                write!(f, "Message size {size} exceeds limit {limit}")
+            }
             WsError::Deflate(why) => write!(f, "permessage-deflate: {why}"),
         }
     }
@@ -106,7 +108,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 fn base64(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -121,7 +127,9 @@ fn base64(data: &[u8]) -> String {
 
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
-    SystemRandom::new().fill(&mut buf).expect("system random source");
+    SystemRandom::new()
+        .fill(&mut buf)
+        .expect("system random source");
     buf
 }
 
@@ -133,10 +141,13 @@ pub fn handshake_key() -> String {
 /// The Sec-WebSocket-Accept a server must send for `key` (RFC 6455 §4.2.2).
 ///
 /// ```
-/// assert_eq!(aioclient_core::ws::accept_for("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kxG4zzoOoMZK+o=");
+/// assert_eq!(aioclient_core::ws::accept_for("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 /// ```
 pub fn accept_for(key: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, format!("{key}{GUID}").as_bytes());
+    let digest = ring::digest::digest(
+        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        format!("{key}{GUID}").as_bytes(),
+    );
     base64(digest.as_ref())
 }
 
@@ -158,7 +169,7 @@ impl Deflate {
     /// 32 KiB window only, so a server that asks for a smaller client window gets
     /// uncompressed frames from us (allowed: compression is per message).
     pub fn offer(client_max_window_bits: u8) -> String {
-        if client_max_window_bits >= 15 || client_max_window_bits < 9 {
+        if !(9..15).contains(&client_max_window_bits) {
             "permessage-deflate; client_max_window_bits".to_string()
         } else {
             format!("permessage-deflate; client_max_window_bits={client_max_window_bits}")
@@ -167,7 +178,8 @@ impl Deflate {
 
     /// Parse the server's answer; `Ok(None)` when it did not accept the extension.
     pub fn from_response(header: &[u8]) -> Result<Option<Deflate>, WsError> {
-        let text = std::str::from_utf8(header).map_err(|_| WsError::Deflate("extension header is not UTF-8".into()))?;
+        let text = std::str::from_utf8(header)
+            .map_err(|_| WsError::Deflate("extension header is not UTF-8".into()))?;
         for extension in text.split(',') {
             let mut params = extension.split(';').map(str::trim);
             if params.next() != Some("permessage-deflate") {
@@ -185,7 +197,9 @@ impl Deflate {
                     None => (param, None),
                 };
                 let bits = |v: Option<&str>| -> Result<u8, WsError> {
-                    let n: u8 = v.and_then(|v| v.parse().ok()).ok_or_else(|| WsError::Deflate(format!("bad {name}")))?;
+                    let n: u8 = v
+                        .and_then(|v| v.parse().ok())
+                        .ok_or_else(|| WsError::Deflate(format!("bad {name}")))?;
                     if (8..=15).contains(&n) {
                         Ok(n.max(9))
                     } else {
@@ -240,7 +254,14 @@ impl Codec {
 
     /// Append a masked frame; data frames are compressed when deflate was negotiated,
     /// `compress` is true and our window may be 15 bits.
-    pub fn encode(&mut self, opcode: Opcode, payload: &[u8], fin: bool, compress: bool, out: &mut Vec<u8>) {
+    pub fn encode(
+        &mut self,
+        opcode: Opcode,
+        payload: &[u8],
+        fin: bool,
+        compress: bool,
+        out: &mut Vec<u8>,
+    ) {
         let is_data = matches!(opcode, Opcode::Text | Opcode::Binary);
         let can_compress = self.deflate.is_some_and(|d| d.client_max_window_bits == 15);
         if is_data && compress && fin && can_compress {
@@ -258,7 +279,9 @@ impl Codec {
         loop {
             out.reserve(input.len() + 64);
             let before_in = compressor.total_in();
-            let status = compressor.compress_vec(input, &mut out, FlushCompress::Sync).expect("deflate cannot fail");
+            let status = compressor
+                .compress_vec(input, &mut out, FlushCompress::Sync)
+                .expect("deflate cannot fail");
             let used = (compressor.total_in() - before_in) as usize;
             input = &input[used..];
             if input.is_empty() && out.capacity() > out.len() && status != Status::BufError {
@@ -313,7 +336,11 @@ impl Codec {
     }
 
     /// Parse one frame at `pos`; `Ok(None)` when more bytes are needed.
-    fn parse_frame(&mut self, pos: usize, messages: &mut Vec<Result<Message, WsError>>) -> Result<Option<usize>, WsError> {
+    fn parse_frame(
+        &mut self,
+        pos: usize,
+        messages: &mut Vec<Result<Message, WsError>>,
+    ) -> Result<Option<usize>, WsError> {
         let buf = &self.buf[pos..];
         if buf.len() < 2 {
             return Ok(None);
@@ -348,7 +375,9 @@ impl Codec {
                 }
                 let n = u64::from_be_bytes(buf[2..10].try_into().expect("8 bytes"));
                 if n >> 63 != 0 {
-                    return Err(WsError::Protocol("64-bit length with the high bit set".into()));
+                    return Err(WsError::Protocol(
+                        "64-bit length with the high bit set".into(),
+                    ));
                 }
                 (n, 10)
             }
@@ -356,16 +385,23 @@ impl Codec {
         };
         let control = matches!(opcode, Opcode::Close | Opcode::Ping | Opcode::Pong);
         if control && (len > 125 || !fin) {
-            return Err(WsError::Protocol("control frame too long or fragmented".into()));
+            return Err(WsError::Protocol(
+                "control frame too long or fragmented".into(),
+            ));
         }
         if rsv1 && (self.deflate.is_none() || control || opcode == Opcode::Continuation) {
-            return Err(WsError::Protocol("RSV1 set without permessage-deflate on this frame".into()));
+            return Err(WsError::Protocol(
+                "RSV1 set without permessage-deflate on this frame".into(),
+            ));
         }
         // Enforce the limit from the header, before buffering the payload.
         if !control && self.max_msg_size > 0 {
             let so_far = self.fragmented.as_ref().map_or(0, |f| f.data.len() as u64);
             if so_far + len > self.max_msg_size as u64 {
-                return Err(WsError::MessageTooBig { size: so_far + len, limit: self.max_msg_size });
+                return Err(WsError::MessageTooBig {
+                    size: so_far + len,
+                    limit: self.max_msg_size,
+                });
             }
         }
         if (buf.len() as u64) < header as u64 + len {
@@ -379,18 +415,26 @@ impl Codec {
             Opcode::Close => messages.push(Ok(parse_close(&payload)?)),
             Opcode::Text | Opcode::Binary => {
                 if self.fragmented.is_some() {
-                    return Err(WsError::Protocol("new data frame inside a fragmented message".into()));
+                    return Err(WsError::Protocol(
+                        "new data frame inside a fragmented message".into(),
+                    ));
                 }
                 if fin {
                     let message = self.finish_message(opcode, rsv1, payload)?;
                     messages.push(Ok(message));
                 } else {
-                    self.fragmented = Some(Fragmented { opcode, compressed: rsv1, data: payload });
+                    self.fragmented = Some(Fragmented {
+                        opcode,
+                        compressed: rsv1,
+                        data: payload,
+                    });
                 }
             }
             Opcode::Continuation => {
                 let Some(frag) = self.fragmented.as_mut() else {
-                    return Err(WsError::Protocol("continuation frame without a message".into()));
+                    return Err(WsError::Protocol(
+                        "continuation frame without a message".into(),
+                    ));
                 };
                 frag.data.extend_from_slice(&payload);
                 if fin {
@@ -403,26 +447,45 @@ impl Codec {
         Ok(Some(next))
     }
 
-    fn finish_message(&mut self, opcode: Opcode, compressed: bool, data: Vec<u8>) -> Result<Message, WsError> {
-        let data = if compressed { self.inflate(&data)? } else { data };
+    fn finish_message(
+        &mut self,
+        opcode: Opcode,
+        compressed: bool,
+        data: Vec<u8>,
+    ) -> Result<Message, WsError> {
+        let data = if compressed {
+            self.inflate(&data)?
+        } else {
+            data
+        };
         Ok(match opcode {
-            Opcode::Text => Message::Text(String::from_utf8(data).map_err(|_| WsError::InvalidUtf8)?),
+            Opcode::Text => {
+                Message::Text(String::from_utf8(data).map_err(|_| WsError::InvalidUtf8)?)
+            }
             _ => Message::Binary(data),
         })
     }
 
     /// Inflate one message in bounded steps: a bomb stops at `max_msg_size`.
     fn inflate(&mut self, data: &[u8]) -> Result<Vec<u8>, WsError> {
-        let limit = if self.max_msg_size > 0 { self.max_msg_size } else { usize::MAX };
+        let limit = if self.max_msg_size > 0 {
+            self.max_msg_size
+        } else {
+            usize::MAX
+        };
         let reset = self.deflate.is_some_and(|d| d.server_no_context_takeover);
         let inflater = self.decompressor.as_mut().expect("deflate negotiated");
         let mut input = data.to_vec();
         input.extend_from_slice(&DEFLATE_TAIL);
-        let mut out: Vec<u8> = Vec::with_capacity((data.len() * 4).min(limit.saturating_add(1)).min(1 << 20));
+        let mut out: Vec<u8> =
+            Vec::with_capacity((data.len() * 4).min(limit.saturating_add(1)).min(1 << 20));
         let mut rest = &input[..];
         loop {
             if out.len() > limit {
-                return Err(WsError::MessageTooBig { size: out.len() as u64, limit });
+                return Err(WsError::MessageTooBig {
+                    size: out.len() as u64,
+                    limit,
+                });
             }
             if out.capacity() == out.len() {
                 out.reserve(64 * 1024);
@@ -443,7 +506,10 @@ impl Codec {
             }
         }
         if out.len() > limit {
-            return Err(WsError::MessageTooBig { size: out.len() as u64, limit });
+            return Err(WsError::MessageTooBig {
+                size: out.len() as u64,
+                limit,
+            });
         }
         if reset {
             inflater.reset(false);
@@ -455,7 +521,9 @@ impl Codec {
 fn parse_close(payload: &[u8]) -> Result<Message, WsError> {
     match payload.len() {
         0 => Ok(Message::Close(None, String::new())),
-        1 => Err(WsError::Protocol("close frame with a 1-byte payload".into())),
+        1 => Err(WsError::Protocol(
+            "close frame with a 1-byte payload".into(),
+        )),
         _ => {
             let code = u16::from_be_bytes([payload[0], payload[1]]);
             // RFC 6455 §7.4: codes that may appear on the wire.
@@ -492,7 +560,9 @@ fn write_frame(opcode: u8, fin: bool, rsv1: bool, payload: &[u8], out: &mut Vec<
 
 /// XOR with the mask, 8 bytes at a time.
 pub fn apply_mask(data: &mut [u8], mask: [u8; 4]) {
-    let wide = u64::from_ne_bytes([mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3]]);
+    let wide = u64::from_ne_bytes([
+        mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3],
+    ]);
     let mut chunks = data.chunks_exact_mut(8);
     for chunk in &mut chunks {
         let v = u64::from_ne_bytes(chunk.try_into().expect("8 bytes")) ^ wide;

@@ -2,18 +2,24 @@
 
 use std::io::Write;
 
-use aioclient_core::h1::{encode_head, Connection, Event, Limits, ProtocolError, RequestError, RequestOptions};
+use aioclient_core::h1::{
+    encode_head, Connection, Event, Limits, ProtocolError, RequestError, RequestOptions,
+};
 use proptest::prelude::*;
 
 fn conn(opts: RequestOptions) -> Connection {
     let mut c = Connection::new(Limits::default());
     let mut out = Vec::new();
-    c.send_request(b"GET", b"/", &[(b"Host", b"x")], None, opts, &mut out).unwrap();
+    c.send_request(b"GET", b"/", &[(b"Host", b"x")], None, opts, &mut out)
+        .unwrap();
     c
 }
 
 fn plain() -> RequestOptions {
-    RequestOptions { decompress: true, ..RequestOptions::default() }
+    RequestOptions {
+        decompress: true,
+        ..RequestOptions::default()
+    }
 }
 
 /// Feed `chunks`, then EOF if asked; coalesce adjacent Data events.
@@ -54,15 +60,33 @@ fn assert_split_invariant(opts: RequestOptions, wire: &[u8], eof: bool) -> Vec<E
     let (whole, reusable) = run(opts, &[wire], eof);
     for i in 0..=wire.len() {
         let (a, b) = wire.split_at(i);
-        assert_eq!(run(opts, &[a, b], eof), (whole.clone(), reusable), "split at {i}");
+        assert_eq!(
+            run(opts, &[a, b], eof),
+            (whole.clone(), reusable),
+            "split at {i}"
+        );
     }
     let bytes: Vec<&[u8]> = wire.chunks(1).collect();
-    assert_eq!(run(opts, &bytes, eof), (whole.clone(), reusable), "byte by byte");
+    assert_eq!(
+        run(opts, &bytes, eof),
+        (whole.clone(), reusable),
+        "byte by byte"
+    );
     whole
 }
 
 fn body_of(events: &[Event]) -> Vec<u8> {
-    events.iter().filter_map(|e| if let Event::Data(d) = e { Some(d.clone()) } else { None }).flatten().collect()
+    events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Data(d) = e {
+                Some(d.clone())
+            } else {
+                None
+            }
+        })
+        .flatten()
+        .collect()
 }
 
 fn error_of(events: &[Event]) -> Option<&ProtocolError> {
@@ -76,7 +100,9 @@ fn error_of(events: &[Event]) -> Option<&ProtocolError> {
 fn content_length_response() {
     let wire = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello";
     let events = assert_split_invariant(plain(), wire, false);
-    let Event::Head(head) = &events[0] else { panic!("{events:?}") };
+    let Event::Head(head) = &events[0] else {
+        panic!("{events:?}")
+    };
     assert_eq!(head.status, 200);
     assert_eq!(head.reason, b"OK");
     assert_eq!(head.content_length, Some(5));
@@ -84,14 +110,19 @@ fn content_length_response() {
     assert!(head.keep_alive);
     assert_eq!(body_of(&events), b"hello");
     assert!(matches!(events.last(), Some(Event::End(t)) if t.is_empty()));
-    assert!(run(plain(), &[wire], false).1, "reusable after a complete keep-alive response");
+    assert!(
+        run(plain(), &[wire], false).1,
+        "reusable after a complete keep-alive response"
+    );
 }
 
 #[test]
 fn empty_reason_and_http10() {
     let wire = b"HTTP/1.0 200 \r\nContent-Length: 2\r\n\r\nok";
     let (events, reusable) = run(plain(), &[wire], false);
-    let Event::Head(head) = &events[0] else { panic!() };
+    let Event::Head(head) = &events[0] else {
+        panic!()
+    };
     assert_eq!(head.reason, b"");
     assert_eq!(head.version_minor, 0);
     assert!(!head.keep_alive);
@@ -103,7 +134,10 @@ fn chunked_with_extensions_and_trailers() {
     let wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: yes\r\n\r\n";
     let events = assert_split_invariant(plain(), wire, false);
     assert_eq!(body_of(&events), b"hello world");
-    assert_eq!(events.last(), Some(&Event::End(vec![(b"X-Trailer".to_vec(), b"yes".to_vec())])));
+    assert_eq!(
+        events.last(),
+        Some(&Event::End(vec![(b"X-Trailer".to_vec(), b"yes".to_vec())]))
+    );
 }
 
 #[test]
@@ -123,8 +157,15 @@ fn no_body_statuses_and_head() {
         assert!(matches!(events.last(), Some(Event::End(_))), "{status}");
         assert!(reusable);
     }
-    let head = RequestOptions { head: true, ..plain() };
-    let (events, reusable) = run(head, &[b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"], false);
+    let head = RequestOptions {
+        head: true,
+        ..plain()
+    };
+    let (events, reusable) = run(
+        head,
+        &[b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"],
+        false,
+    );
     assert_eq!(body_of(&events), b"");
     assert!(matches!(events.last(), Some(Event::End(_))));
     assert!(reusable);
@@ -143,10 +184,16 @@ fn informational_responses_are_reported_not_final() {
 fn upgrade_and_connect_become_raw_pipes() {
     let mut c = conn(plain());
     let mut events = Vec::new();
-    c.receive(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi", &mut events);
+    c.receive(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi",
+        &mut events,
+    );
     assert!(c.is_upgraded());
     assert_eq!(events.last(), Some(&Event::Data(b"\x81\x02hi".to_vec())));
-    let opts = RequestOptions { connect: true, ..plain() };
+    let opts = RequestOptions {
+        connect: true,
+        ..plain()
+    };
     let mut c = conn(opts);
     let mut events = Vec::new();
     c.receive(b"HTTP/1.1 200 Connection established\r\n\r\n", &mut events);
@@ -157,22 +204,57 @@ fn upgrade_and_connect_become_raw_pipes() {
 #[test]
 fn rejections_table() {
     let cases: &[(&[u8], &str)] = &[
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "invalid_content_length"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "invalid_content_length"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", "invalid_content_length"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n", "invalid_content_length"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "conflicting_framing"),
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "invalid_chunk"),
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\n", "invalid_chunk"),
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxyz", "invalid_chunk"),
-        (b"HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\n\r\n", "invalid_header"),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            "invalid_content_length",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            "invalid_content_length",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+            "invalid_content_length",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n",
+            "invalid_content_length",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "conflicting_framing",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "invalid_chunk",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\n",
+            "invalid_chunk",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxyz",
+            "invalid_chunk",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\n\r\n",
+            "invalid_header",
+        ),
         (b"HTTP/1.1 200 OK\r\nX-A : 1\r\n\r\n", "invalid_header"),
         (b"HTTQ/1.1 200 OK\r\n\r\n", "invalid_status_line"),
-        (b"HTTP/1.1 200 OK\r\nContent-Encoding: a,b,c,d,e,f\r\nContent-Length: 0\r\n\r\n", "too_many_encodings"),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: a,b,c,d,e,f\r\nContent-Length: 0\r\n\r\n",
+            "too_many_encodings",
+        ),
     ];
     for (wire, kind) in cases {
         let (events, reusable) = run(plain(), &[wire], false);
-        assert_eq!(error_of(&events).map(ProtocolError::kind), Some(*kind), "{:?}", String::from_utf8_lossy(wire));
+        assert_eq!(
+            error_of(&events).map(ProtocolError::kind),
+            Some(*kind),
+            "{:?}",
+            String::from_utf8_lossy(wire)
+        );
         assert!(!reusable);
     }
 }
@@ -183,26 +265,56 @@ fn limits_are_distinct_errors_and_configurable() {
     let long_field = format!("HTTP/1.1 200 OK\r\nX: {}\r\n\r\n", "a".repeat(9000));
     let many: String = (0..200).map(|i| format!("X-{i}: v\r\n")).collect();
     let many = format!("HTTP/1.1 200 OK\r\n{many}\r\n");
-    for (wire, kind) in [(&long_status, "line_too_long"), (&long_field, "field_too_long"), (&many, "too_many_headers")] {
+    for (wire, kind) in [
+        (&long_status, "line_too_long"),
+        (&long_field, "field_too_long"),
+        (&many, "too_many_headers"),
+    ] {
         let (events, _) = run(plain(), &[wire.as_bytes()], false);
         assert_eq!(error_of(&events).map(ProtocolError::kind), Some(kind));
         // Also when the oversized part arrives without its end (no unbounded buffering).
         let cut = &wire.as_bytes()[..wire.len() - 4];
         let (events, _) = run(plain(), &[cut], false);
-        assert_eq!(error_of(&events).map(ProtocolError::kind), Some(kind), "partial");
+        assert_eq!(
+            error_of(&events).map(ProtocolError::kind),
+            Some(kind),
+            "partial"
+        );
     }
-    let mut c = Connection::new(Limits { max_line_size: 8190, max_field_size: 10000, max_headers: 300 });
-    c.send_request(b"GET", b"/", &[], None, plain(), &mut Vec::new()).unwrap();
+    let mut c = Connection::new(Limits {
+        max_line_size: 8190,
+        max_field_size: 10000,
+        max_headers: 300,
+    });
+    c.send_request(b"GET", b"/", &[], None, plain(), &mut Vec::new())
+        .unwrap();
     let mut events = Vec::new();
-    c.receive(format!("{}Content-Length: 0\r\n\r\n", &long_field[..long_field.len() - 2]).as_bytes(), &mut events);
+    c.receive(
+        format!(
+            "{}Content-Length: 0\r\n\r\n",
+            &long_field[..long_field.len() - 2]
+        )
+        .as_bytes(),
+        &mut events,
+    );
     assert!(matches!(events.last(), Some(Event::End(_))), "{events:?}");
 }
 
 #[test]
 fn bytes_after_response_poison_the_connection() {
-    let (events, reusable) = run(plain(), &[b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 200 OK\r\n\r\n"], false);
+    let (events, reusable) = run(
+        plain(),
+        &[b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 200 OK\r\n\r\n"],
+        false,
+    );
     assert!(matches!(events.last(), Some(Event::End(_))));
-    assert_eq!(events.iter().filter(|e| matches!(e, Event::Head(_))).count(), 1);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Head(_)))
+            .count(),
+        1
+    );
     assert!(!reusable);
     let mut c = conn(plain());
     let mut events = Vec::new();
@@ -214,34 +326,80 @@ fn bytes_after_response_poison_the_connection() {
 
 #[test]
 fn truncated_bodies_are_errors() {
-    let (events, _) = run(plain(), &[b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"], true);
+    let (events, _) = run(
+        plain(),
+        &[b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"],
+        true,
+    );
     assert_eq!(
         error_of(&events),
-        Some(&ProtocolError::IncompleteBody { expected: Some(10), received: 3 })
+        Some(&ProtocolError::IncompleteBody {
+            expected: Some(10),
+            received: 3
+        })
     );
-    let (events, _) = run(plain(), &[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"], true);
-    assert_eq!(error_of(&events).map(ProtocolError::kind), Some("incomplete_body"));
+    let (events, _) = run(
+        plain(),
+        &[b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"],
+        true,
+    );
+    assert_eq!(
+        error_of(&events).map(ProtocolError::kind),
+        Some("incomplete_body")
+    );
     let (events, _) = run(plain(), &[b""], true);
-    assert_eq!(error_of(&events), Some(&ProtocolError::ClosedBeforeResponse));
+    assert_eq!(
+        error_of(&events),
+        Some(&ProtocolError::ClosedBeforeResponse)
+    );
 }
 
 #[test]
 fn request_validation_writes_nothing() {
-    let bad: &[(&[u8], &[u8], &[(&[u8], &[u8])], RequestError)] = &[
+    type Case<'a> = (&'a [u8], &'a [u8], &'a [(&'a [u8], &'a [u8])], RequestError);
+    let bad: &[Case] = &[
         (b"", b"/", &[], RequestError::InvalidMethod),
         (b"GE T", b"/", &[], RequestError::InvalidMethod),
         (b"GET", b"/a b", &[], RequestError::InvalidTarget),
         (b"GET", b"/a\r\n", &[], RequestError::InvalidTarget),
         (b"GET", b"/\0", &[], RequestError::InvalidTarget),
-        (b"GET", b"/", &[(b"Bad Name", b"v")], RequestError::InvalidHeaderName("Bad Name".into())),
-        (b"GET", b"/", &[(b"Bad:Name", b"v")], RequestError::InvalidHeaderName("Bad:Name".into())),
-        (b"GET", b"/", &[(b"X", b"a\nb")], RequestError::InvalidHeaderValue("X".into())),
-        (b"GET", b"/", &[(b"X", b"a\rb")], RequestError::InvalidHeaderValue("X".into())),
-        (b"GET", b"/", &[(b"X", b"a\0b")], RequestError::InvalidHeaderValue("X".into())),
+        (
+            b"GET",
+            b"/",
+            &[(b"Bad Name", b"v")],
+            RequestError::InvalidHeaderName("Bad Name".into()),
+        ),
+        (
+            b"GET",
+            b"/",
+            &[(b"Bad:Name", b"v")],
+            RequestError::InvalidHeaderName("Bad:Name".into()),
+        ),
+        (
+            b"GET",
+            b"/",
+            &[(b"X", b"a\nb")],
+            RequestError::InvalidHeaderValue("X".into()),
+        ),
+        (
+            b"GET",
+            b"/",
+            &[(b"X", b"a\rb")],
+            RequestError::InvalidHeaderValue("X".into()),
+        ),
+        (
+            b"GET",
+            b"/",
+            &[(b"X", b"a\0b")],
+            RequestError::InvalidHeaderValue("X".into()),
+        ),
     ];
     for (method, target, headers, expected) in bad {
         let mut out = b"before".to_vec();
-        assert_eq!(encode_head(method, target, headers, 1, &mut out).as_ref(), Err(expected));
+        assert_eq!(
+            encode_head(method, target, headers, 1, &mut out).as_ref(),
+            Err(expected)
+        );
         assert_eq!(out, b"before");
     }
 }
@@ -250,13 +408,24 @@ fn request_validation_writes_nothing() {
 fn chunked_request_bodies_are_framed() {
     let mut c = Connection::new(Limits::default());
     let mut out = Vec::new();
-    c.send_request(b"POST", b"/", &[(b"Transfer-Encoding", b"chunked")], None, plain(), &mut out).unwrap();
+    c.send_request(
+        b"POST",
+        b"/",
+        &[(b"Transfer-Encoding", b"chunked")],
+        None,
+        plain(),
+        &mut out,
+    )
+    .unwrap();
     out.clear();
     c.send_body(b"hello", false, &mut out);
     c.send_body(b"", true, &mut out);
     assert_eq!(out, b"5\r\nhello\r\n0\r\n\r\n");
     let mut out = Vec::new();
-    assert_eq!(c.send_request(b"GET", b"/", &[], None, plain(), &mut out), Err(RequestError::Busy));
+    assert_eq!(
+        c.send_request(b"GET", b"/", &[], None, plain(), &mut out),
+        Err(RequestError::Busy)
+    );
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -266,7 +435,11 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 fn response_with(encoding: &str, body: &[u8]) -> Vec<u8> {
-    let mut wire = format!("HTTP/1.1 200 OK\r\nContent-Encoding: {encoding}\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    let mut wire = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: {encoding}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
     wire.extend_from_slice(body);
     wire
 }
@@ -326,12 +499,29 @@ fn truncated_or_corrupt_compressed_bodies_are_errors() {
     let full = gzip(&vec![7u8; 100_000]);
     for body in [&full[..full.len() - 10], &full[..20]] {
         let (events, _) = run(plain(), &[&response_with("gzip", body)], false);
-        assert_eq!(error_of(&events).map(ProtocolError::kind), Some("decode_error"));
+        assert_eq!(
+            error_of(&events).map(ProtocolError::kind),
+            Some("decode_error")
+        );
     }
-    let (events, _) = run(plain(), &[&response_with("gzip", b"definitely not gzip")], false);
-    assert_eq!(error_of(&events).map(ProtocolError::kind), Some("decode_error"));
-    let (events, _) = run(plain(), &[&response_with("br", b"\xff\xff\xff garbage")], false);
-    assert_eq!(error_of(&events).map(ProtocolError::kind), Some("decode_error"));
+    let (events, _) = run(
+        plain(),
+        &[&response_with("gzip", b"definitely not gzip")],
+        false,
+    );
+    assert_eq!(
+        error_of(&events).map(ProtocolError::kind),
+        Some("decode_error")
+    );
+    let (events, _) = run(
+        plain(),
+        &[&response_with("br", b"\xff\xff\xff garbage")],
+        false,
+    );
+    assert_eq!(
+        error_of(&events).map(ProtocolError::kind),
+        Some("decode_error")
+    );
 }
 
 #[test]
@@ -341,22 +531,36 @@ fn bomb_output_is_bounded_per_call_and_capped() {
     let mut c = conn(plain());
     let mut events = Vec::new();
     c.receive(&wire, &mut events);
-    let first: usize = events.iter().map(|e| if let Event::Data(d) = e { d.len() } else { 0 }).sum();
+    let first: usize = events
+        .iter()
+        .map(|e| if let Event::Data(d) = e { d.len() } else { 0 })
+        .sum();
     assert!(first <= 5 << 20, "one call produced {first} bytes");
-    assert!(events.iter().all(|e| !matches!(e, Event::Data(d) if d.len() > 256 * 1024)));
+    assert!(events
+        .iter()
+        .all(|e| !matches!(e, Event::Data(d) if d.len() > 256 * 1024)));
     let mut total = first;
     while c.has_pending() {
         let mut more = Vec::new();
         c.receive(&[], &mut more);
-        total += more.iter().map(|e| if let Event::Data(d) = e { d.len() } else { 0 }).sum::<usize>();
+        total += more
+            .iter()
+            .map(|e| if let Event::Data(d) = e { d.len() } else { 0 })
+            .sum::<usize>();
         events = more;
     }
     assert_eq!(total, 100 << 20);
     assert!(matches!(events.last(), Some(Event::End(_))));
 
-    let capped = RequestOptions { max_decompressed_size: Some(1 << 20), ..plain() };
+    let capped = RequestOptions {
+        max_decompressed_size: Some(1 << 20),
+        ..plain()
+    };
     let (events, _) = run(capped, &[&wire], false);
-    assert_eq!(error_of(&events).map(ProtocolError::kind), Some("decompressed_too_large"));
+    assert_eq!(
+        error_of(&events).map(ProtocolError::kind),
+        Some("decompressed_too_large")
+    );
 }
 
 fn arb_response() -> impl Strategy<Value = Vec<u8>> {
@@ -370,7 +574,10 @@ fn arb_response() -> impl Strategy<Value = Vec<u8>> {
             let mut wire = b"HTTP/1.1 200 OK\r\n".to_vec();
             for (n, v) in headers {
                 let lower = n.to_ascii_lowercase();
-                if lower.starts_with("content-") || lower.starts_with("transfer-") || lower == "connection" {
+                if lower.starts_with("content-")
+                    || lower.starts_with("transfer-")
+                    || lower == "connection"
+                {
                     continue;
                 }
                 wire.extend_from_slice(format!("X-{n}: {}\r\n", v.trim()).as_bytes());
@@ -389,7 +596,9 @@ fn arb_response() -> impl Strategy<Value = Vec<u8>> {
                 }
                 wire.extend_from_slice(b"0\r\n\r\n");
             } else {
-                wire.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+                wire.extend_from_slice(
+                    format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
+                );
                 wire.extend_from_slice(&body);
             }
             wire

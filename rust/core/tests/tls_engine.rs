@@ -15,25 +15,41 @@ const KEY: &[u8] = include_bytes!("data/server.key");
 const EXPIRED: &[u8] = include_bytes!("data/expired.pem");
 const EXPIRED_KEY: &[u8] = include_bytes!("data/expired.key");
 
-fn server_config(cert: &[u8], key: &[u8], versions: &[&'static rustls::SupportedProtocolVersion]) -> Arc<ServerConfig> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert).map(Result::unwrap).collect();
+fn server_config(
+    cert: &[u8],
+    key: &[u8],
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<ServerConfig> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert)
+        .map(Result::unwrap)
+        .collect();
     let key = PrivateKeyDer::from_pem_slice(key).unwrap();
-    let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(versions)
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
+    let mut config =
+        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(versions)
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Arc::new(config)
 }
 
 fn server() -> ServerConnection {
-    ServerConnection::new(server_config(CERT, KEY, &[&rustls::version::TLS13, &rustls::version::TLS12])).unwrap()
+    ServerConnection::new(server_config(
+        CERT,
+        KEY,
+        &[&rustls::version::TLS13, &rustls::version::TLS12],
+    ))
+    .unwrap()
 }
 
 /// Move bytes server → client until neither side has anything to say.
-fn pump(client: &mut TlsSession, server: &mut ServerConnection, mut to_server: Vec<u8>) -> Result<Vec<u8>, TlsError> {
+fn pump(
+    client: &mut TlsSession,
+    server: &mut ServerConnection,
+    mut to_server: Vec<u8>,
+) -> Result<Vec<u8>, TlsError> {
     let mut plaintext = Vec::new();
     for _ in 0..20 {
         if !to_server.is_empty() {
@@ -42,7 +58,9 @@ fn pump(client: &mut TlsSession, server: &mut ServerConnection, mut to_server: V
                 let mut alert = Vec::new();
                 server.write_tls(&mut alert).ok();
                 client.receive(&alert, &mut plaintext, &mut Vec::new())?;
-                return Err(TlsError::Handshake { reason: "server refused".into() });
+                return Err(TlsError::Handshake {
+                    reason: "server refused".into(),
+                });
             }
             to_server.clear();
         }
@@ -58,7 +76,11 @@ fn pump(client: &mut TlsSession, server: &mut ServerConnection, mut to_server: V
     Ok(plaintext)
 }
 
-fn handshake(verify: Verify, name: &str, mut server: ServerConnection) -> Result<(TlsSession, ServerConnection), TlsError> {
+fn handshake(
+    verify: Verify,
+    name: &str,
+    mut server: ServerConnection,
+) -> Result<(TlsSession, ServerConnection), TlsError> {
     let config = TlsConfig::new(verify)?;
     let (mut client, hello) = TlsSession::new(&config, name)?;
     pump(&mut client, &mut server, hello)?;
@@ -68,7 +90,8 @@ fn handshake(verify: Verify, name: &str, mut server: ServerConnection) -> Result
 
 #[test]
 fn handshake_and_data_both_ways() {
-    let (mut client, mut server) = handshake(Verify::CaPem(CA.to_vec()), "localhost", server()).unwrap();
+    let (mut client, mut server) =
+        handshake(Verify::CaPem(CA.to_vec()), "localhost", server()).unwrap();
     assert_eq!(client.alpn().as_deref(), Some(&b"http/1.1"[..]));
     assert_eq!(server.server_name(), Some("localhost"));
     let mut out = Vec::new();
@@ -78,19 +101,33 @@ fn handshake_and_data_both_ways() {
     let mut got = vec![0; 64];
     let n = server.reader().read(&mut got).unwrap();
     assert_eq!(&got[..n], b"GET / HTTP/1.1\r\n\r\n");
-    server.writer().write_all(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
+    server
+        .writer()
+        .write_all(b"HTTP/1.1 200 OK\r\n\r\n")
+        .unwrap();
     let plaintext = pump(&mut client, &mut server, Vec::new()).unwrap();
     assert_eq!(plaintext, b"HTTP/1.1 200 OK\r\n\r\n");
 }
 
 #[test]
 fn certificate_failures() {
-    let untrusted = handshake(Verify::CaPem(OTHER_CA.to_vec()), "localhost", server()).err().unwrap();
+    let untrusted = handshake(Verify::CaPem(OTHER_CA.to_vec()), "localhost", server())
+        .err()
+        .unwrap();
     assert_eq!(untrusted.kind(), "certificate");
-    let wrong_name = handshake(Verify::CaPem(CA.to_vec()), "wrong.example", server()).err().unwrap();
+    let wrong_name = handshake(Verify::CaPem(CA.to_vec()), "wrong.example", server())
+        .err()
+        .unwrap();
     assert_eq!(wrong_name.kind(), "certificate");
-    let expired_server = ServerConnection::new(server_config(EXPIRED, EXPIRED_KEY, &[&rustls::version::TLS13])).unwrap();
-    let expired = handshake(Verify::CaPem(CA.to_vec()), "localhost", expired_server).err().unwrap();
+    let expired_server = ServerConnection::new(server_config(
+        EXPIRED,
+        EXPIRED_KEY,
+        &[&rustls::version::TLS13],
+    ))
+    .unwrap();
+    let expired = handshake(Verify::CaPem(CA.to_vec()), "localhost", expired_server)
+        .err()
+        .unwrap();
     assert_eq!(expired.kind(), "certificate");
     assert!(expired.to_string().contains("Expired"), "{expired}");
 }
@@ -102,18 +139,32 @@ fn no_verify_accepts_any_chain() {
 
 #[test]
 fn fingerprint_pinning() {
-    let der = CertificateDer::pem_slice_iter(CERT).next().unwrap().unwrap();
+    let der = CertificateDer::pem_slice_iter(CERT)
+        .next()
+        .unwrap()
+        .unwrap();
     let digest = ring::digest::digest(&ring::digest::SHA256, &der);
     let pin: [u8; 32] = digest.as_ref().try_into().unwrap();
     let (client, _) = handshake(Verify::Fingerprint(pin), "anything", server()).unwrap();
     assert_eq!(client.peer_cert_sha256(), Some(pin));
-    let err = handshake(Verify::Fingerprint([0; 32]), "localhost", server()).err().unwrap();
-    assert_eq!(err, TlsError::FingerprintMismatch { expected: [0; 32], got: pin });
+    let err = handshake(Verify::Fingerprint([0; 32]), "localhost", server())
+        .err()
+        .unwrap();
+    assert_eq!(
+        err,
+        TlsError::FingerprintMismatch {
+            expected: [0; 32],
+            got: pin
+        }
+    );
 }
 
 #[test]
 fn protocol_versions() {
-    for (version, name) in [(&rustls::version::TLS12, "TLSv1.2"), (&rustls::version::TLS13, "TLSv1.3")] {
+    for (version, name) in [
+        (&rustls::version::TLS12, "TLSv1.2"),
+        (&rustls::version::TLS13, "TLSv1.3"),
+    ] {
         let server = ServerConnection::new(server_config(CERT, KEY, &[version])).unwrap();
         let (client, _) = handshake(Verify::CaPem(CA.to_vec()), "localhost", server).unwrap();
         assert_eq!(client.tls_version(), Some(name));
@@ -128,7 +179,8 @@ fn no_sni_for_ip_addresses() {
 
 #[test]
 fn close_notify_and_truncation() {
-    let (mut client, mut server) = handshake(Verify::CaPem(CA.to_vec()), "localhost", server()).unwrap();
+    let (mut client, mut server) =
+        handshake(Verify::CaPem(CA.to_vec()), "localhost", server()).unwrap();
     assert_eq!(client.receive_eof(), Err(TlsError::Truncated));
     server.send_close_notify();
     pump(&mut client, &mut server, Vec::new()).unwrap();
@@ -190,10 +242,14 @@ fn tls_inside_tls() {
         }
         let mut outer_plain = Vec::new();
         let mut outer_out = Vec::new();
-        outer.receive(&to_client, &mut outer_plain, &mut outer_out).unwrap();
+        outer
+            .receive(&to_client, &mut outer_plain, &mut outer_out)
+            .unwrap();
         wire.extend(outer_out);
         let mut inner_out = Vec::new();
-        inner.receive(&outer_plain, &mut response, &mut inner_out).unwrap();
+        inner
+            .receive(&outer_plain, &mut response, &mut inner_out)
+            .unwrap();
         if !inner_out.is_empty() {
             outer.send(&inner_out, &mut wire).unwrap();
         }

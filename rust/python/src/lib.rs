@@ -91,7 +91,16 @@ fn opt_bytes(py: Python<'_>, value: &Option<Vec<u8>>) -> Option<Py<PyBytes>> {
 }
 
 fn protocol_error_event(py: Python<'_>, kind: &'static str, message: String) -> PyResult<PyObject> {
-    Ok(Py::new(py, ProtocolError { kind, message, expected: None, got: None })?.into_any())
+    Ok(Py::new(
+        py,
+        ProtocolError {
+            kind,
+            message,
+            expected: None,
+            got: None,
+        },
+    )?
+    .into_any())
 }
 
 fn tls_error_event(py: Python<'_>, err: &TlsError) -> PyResult<PyObject> {
@@ -102,7 +111,16 @@ fn tls_error_event(py: Python<'_>, err: &TlsError) -> PyResult<PyObject> {
         ),
         _ => (None, None),
     };
-    Ok(Py::new(py, ProtocolError { kind: err.kind(), message: err.to_string(), expected, got })?.into_any())
+    Ok(Py::new(
+        py,
+        ProtocolError {
+            kind: err.kind(),
+            message: err.to_string(),
+            expected,
+            got,
+        },
+    )?
+    .into_any())
 }
 
 fn event_to_py(py: Python<'_>, event: Event) -> PyResult<PyObject> {
@@ -125,10 +143,19 @@ fn event_to_py(py: Python<'_>, event: Event) -> PyResult<PyObject> {
             },
         )?
         .into_any(),
-        Event::End(trailers) => Py::new(py, EndOfMessage { trailers: header_list(py, &trailers)? })?.into_any(),
+        Event::End(trailers) => Py::new(
+            py,
+            EndOfMessage {
+                trailers: header_list(py, &trailers)?,
+            },
+        )?
+        .into_any(),
         Event::Informational(info) => Py::new(
             py,
-            Informational { status: info.status, headers: header_list(py, &info.headers)? },
+            Informational {
+                status: info.status,
+                headers: header_list(py, &info.headers)?,
+            },
         )?
         .into_any(),
         Event::Error(err) => protocol_error_event(py, err.kind(), err.to_string())?,
@@ -150,14 +177,24 @@ impl TlsConfig {
         let verify = match verify {
             "platform" => Verify::Platform,
             "none" => Verify::NoVerify,
-            "ca" => Verify::CaPem(ca_pem.ok_or_else(|| PyValueError::new_err("ca_pem is required"))?.to_vec()),
+            "ca" => Verify::CaPem(
+                ca_pem
+                    .ok_or_else(|| PyValueError::new_err("ca_pem is required"))?
+                    .to_vec(),
+            ),
             "fingerprint" => {
-                let digest = fingerprint.ok_or_else(|| PyValueError::new_err("fingerprint is required"))?;
-                let digest: [u8; 32] =
-                    digest.try_into().map_err(|_| PyValueError::new_err("fingerprint must be 32 bytes"))?;
+                let digest =
+                    fingerprint.ok_or_else(|| PyValueError::new_err("fingerprint is required"))?;
+                let digest: [u8; 32] = digest
+                    .try_into()
+                    .map_err(|_| PyValueError::new_err("fingerprint must be 32 bytes"))?;
                 Verify::Fingerprint(digest)
             }
-            other => return Err(PyValueError::new_err(format!("unknown verify mode {other:?}"))),
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown verify mode {other:?}"
+                )))
+            }
         };
         let inner = CoreTlsConfig::new(verify).map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(TlsConfig { inner })
@@ -173,9 +210,13 @@ fn encode_head<'py>(
     headers: Vec<(Vec<u8>, Vec<u8>)>,
     version_minor: u8,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let pairs: Vec<(&[u8], &[u8])> = headers.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
+    let pairs: Vec<(&[u8], &[u8])> = headers
+        .iter()
+        .map(|(k, v)| (k.as_slice(), v.as_slice()))
+        .collect();
     let mut out = Vec::with_capacity(256);
-    h1::encode_head(method, target, &pairs, version_minor, &mut out).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    h1::encode_head(method, target, &pairs, version_minor, &mut out)
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(PyBytes::new(py, &out))
 }
 
@@ -204,7 +245,8 @@ impl Connection {
 
     fn wrap_all(&mut self, data: Vec<u8>) -> PyResult<Vec<u8>> {
         let depth = self.tls.len();
-        self.wrap(depth, data).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+        self.wrap(depth, data)
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
 }
 
@@ -214,7 +256,11 @@ impl Connection {
     #[pyo3(signature = (max_line_size=8190, max_field_size=8190, max_headers=128))]
     fn new(max_line_size: usize, max_field_size: usize, max_headers: usize) -> Self {
         Connection {
-            http: h1::Connection::new(Limits { max_line_size, max_field_size, max_headers }),
+            http: h1::Connection::new(Limits {
+                max_line_size,
+                max_field_size,
+                max_headers,
+            }),
             limits: (max_line_size, max_field_size, max_headers),
             tls: Vec::new(),
             handshaking: false,
@@ -225,7 +271,11 @@ impl Connection {
     /// Head size limits for the next response.
     fn set_limits(&mut self, max_line_size: usize, max_field_size: usize, max_headers: usize) {
         self.limits = (max_line_size, max_field_size, max_headers);
-        self.http.set_limits(Limits { max_line_size, max_field_size, max_headers });
+        self.http.set_limits(Limits {
+            max_line_size,
+            max_field_size,
+            max_headers,
+        });
     }
 
     /// Start a TLS layer; with `tunnel`, inside the existing ones and on a fresh HTTP engine
@@ -238,16 +288,22 @@ impl Connection {
         server_name: &str,
         tunnel: bool,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let (session, hello) =
-            TlsSession::new(&config.inner, server_name).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let (session, hello) = TlsSession::new(&config.inner, server_name)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         if tunnel {
             let (a, b, c) = self.limits;
-            self.http = h1::Connection::new(Limits { max_line_size: a, max_field_size: b, max_headers: c });
+            self.http = h1::Connection::new(Limits {
+                max_line_size: a,
+                max_field_size: b,
+                max_headers: c,
+            });
         }
         self.tls.push(session);
         self.handshaking = true;
         let depth = self.tls.len() - 1;
-        let wire = self.wrap(depth, hello).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let wire = self
+            .wrap(depth, hello)
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         Ok(PyBytes::new(py, &wire))
     }
 
@@ -265,27 +321,49 @@ impl Connection {
         decompress: bool,
         max_decompressed_size: Option<u64>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let opts = RequestOptions { head: no_body, connect, decompress, max_decompressed_size };
+        let opts = RequestOptions {
+            head: no_body,
+            connect,
+            decompress,
+            max_decompressed_size,
+        };
         let mut out = Vec::with_capacity(head.len() + body.map_or(0, |b| b.len()) + 16);
         self.http
             .send_encoded(head, body, chunked, opts, &mut out)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let wire = if self.tls.is_empty() { out } else { self.wrap_all(out)? };
+        let wire = if self.tls.is_empty() {
+            out
+        } else {
+            self.wrap_all(out)?
+        };
         Ok(PyBytes::new(py, &wire))
     }
 
     /// Write a piece of a streamed body (chunk-framed if the request is chunked).
     #[pyo3(signature = (data, last=false))]
-    fn send_body<'py>(&mut self, py: Python<'py>, data: &[u8], last: bool) -> PyResult<Bound<'py, PyBytes>> {
+    fn send_body<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &[u8],
+        last: bool,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let mut out = Vec::with_capacity(data.len() + 16);
         self.http.send_body(data, last, &mut out);
-        let wire = if self.tls.is_empty() { out } else { self.wrap_all(out)? };
+        let wire = if self.tls.is_empty() {
+            out
+        } else {
+            self.wrap_all(out)?
+        };
         Ok(PyBytes::new(py, &wire))
     }
 
     /// Bytes for an upgraded connection (WebSocket frames), through the TLS layers.
     fn send_raw<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
-        let wire = if self.tls.is_empty() { data.to_vec() } else { self.wrap_all(data.to_vec())? };
+        let wire = if self.tls.is_empty() {
+            data.to_vec()
+        } else {
+            self.wrap_all(data.to_vec())?
+        };
         Ok(PyBytes::new(py, &wire))
     }
 
@@ -303,7 +381,11 @@ impl Connection {
     }
 
     /// Feed bytes read from the socket: returns (events, bytes to write back).
-    fn receive<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyBytes>)> {
+    fn receive<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &[u8],
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyBytes>)> {
         let mut py_events: Vec<PyObject> = Vec::new();
         let mut wire = Vec::new();
         if self.failed {
@@ -344,7 +426,9 @@ impl Connection {
                         HandshakeDone {
                             alpn: opt_bytes(py, &inner.alpn()),
                             version: inner.tls_version(),
-                            peer_sha256: inner.peer_cert_sha256().map(|d| PyBytes::new(py, &d).unbind()),
+                            peer_sha256: inner
+                                .peer_cert_sha256()
+                                .map(|d| PyBytes::new(py, &d).unbind()),
                         },
                     )?
                     .into_any(),
@@ -368,7 +452,10 @@ impl Connection {
         }
         // A TLS stream that ends without close_notify may have been cut by an attacker:
         // a close-delimited body ending there is not a complete body (RFC 8446 §6.1).
-        let truncated = self.tls.iter_mut().any(|layer| layer.receive_eof().is_err());
+        let truncated = self
+            .tls
+            .iter_mut()
+            .any(|layer| layer.receive_eof().is_err());
         let mut events = Vec::new();
         self.http.receive_eof(&mut events);
         for event in events {
@@ -435,23 +522,40 @@ impl WebSocketCodec {
     #[pyo3(signature = (max_msg_size, deflate_header=None))]
     fn new(max_msg_size: usize, deflate_header: Option<&[u8]>) -> PyResult<Self> {
         let deflate = match deflate_header {
-            Some(h) => ws::Deflate::from_response(h).map_err(|e| PyValueError::new_err(e.to_string()))?,
+            Some(h) => {
+                ws::Deflate::from_response(h).map_err(|e| PyValueError::new_err(e.to_string()))?
+            }
             None => None,
         };
-        Ok(WebSocketCodec { inner: ws::Codec::new(max_msg_size, deflate) })
+        Ok(WebSocketCodec {
+            inner: ws::Codec::new(max_msg_size, deflate),
+        })
     }
 
     /// One masked frame (or message) for `opcode`, as bytes to write.
     #[pyo3(signature = (opcode, payload, fin=true, compress=true))]
-    fn encode<'py>(&mut self, py: Python<'py>, opcode: u8, payload: &[u8], fin: bool, compress: bool) -> PyResult<Bound<'py, PyBytes>> {
+    fn encode<'py>(
+        &mut self,
+        py: Python<'py>,
+        opcode: u8,
+        payload: &[u8],
+        fin: bool,
+        compress: bool,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let mut out = Vec::with_capacity(payload.len() + 14);
-        self.inner.encode(ws_opcode(opcode)?, payload, fin, compress, &mut out);
+        self.inner
+            .encode(ws_opcode(opcode)?, payload, fin, compress, &mut out);
         Ok(PyBytes::new(py, &out))
     }
 
     /// A Close frame with an optional code and reason.
     #[pyo3(signature = (code=None, reason=""))]
-    fn encode_close<'py>(&mut self, py: Python<'py>, code: Option<u16>, reason: &str) -> Bound<'py, PyBytes> {
+    fn encode_close<'py>(
+        &mut self,
+        py: Python<'py>,
+        code: Option<u16>,
+        reason: &str,
+    ) -> Bound<'py, PyBytes> {
         let mut out = Vec::new();
         self.inner.encode_close(code, reason, &mut out);
         PyBytes::new(py, &out)
@@ -465,12 +569,36 @@ impl WebSocketCodec {
         let mut items: Vec<Bound<'py, PyTuple>> = Vec::with_capacity(messages.len());
         for message in messages {
             let item = match message {
-                Ok(ws::Message::Text(text)) => (1u8.into_pyobject(py)?.into_any(), text.into_pyobject(py)?.into_any(), py.None().into_bound(py)),
-                Ok(ws::Message::Binary(bytes)) => (2u8.into_pyobject(py)?.into_any(), PyBytes::new(py, &bytes).into_any(), py.None().into_bound(py)),
-                Ok(ws::Message::Ping(bytes)) => (9u8.into_pyobject(py)?.into_any(), PyBytes::new(py, &bytes).into_any(), py.None().into_bound(py)),
-                Ok(ws::Message::Pong(bytes)) => (10u8.into_pyobject(py)?.into_any(), PyBytes::new(py, &bytes).into_any(), py.None().into_bound(py)),
-                Ok(ws::Message::Close(code, reason)) => (8u8.into_pyobject(py)?.into_any(), reason.into_pyobject(py)?.into_any(), code.into_pyobject(py)?.into_any()),
-                Err(err) => ((-1i32).into_pyobject(py)?.into_any(), err.to_string().into_pyobject(py)?.into_any(), err.close_code().into_pyobject(py)?.into_any()),
+                Ok(ws::Message::Text(text)) => (
+                    1u8.into_pyobject(py)?.into_any(),
+                    text.into_pyobject(py)?.into_any(),
+                    py.None().into_bound(py),
+                ),
+                Ok(ws::Message::Binary(bytes)) => (
+                    2u8.into_pyobject(py)?.into_any(),
+                    PyBytes::new(py, &bytes).into_any(),
+                    py.None().into_bound(py),
+                ),
+                Ok(ws::Message::Ping(bytes)) => (
+                    9u8.into_pyobject(py)?.into_any(),
+                    PyBytes::new(py, &bytes).into_any(),
+                    py.None().into_bound(py),
+                ),
+                Ok(ws::Message::Pong(bytes)) => (
+                    10u8.into_pyobject(py)?.into_any(),
+                    PyBytes::new(py, &bytes).into_any(),
+                    py.None().into_bound(py),
+                ),
+                Ok(ws::Message::Close(code, reason)) => (
+                    8u8.into_pyobject(py)?.into_any(),
+                    reason.into_pyobject(py)?.into_any(),
+                    code.into_pyobject(py)?.into_any(),
+                ),
+                Err(err) => (
+                    (-1i32).into_pyobject(py)?.into_any(),
+                    err.to_string().into_pyobject(py)?.into_any(),
+                    err.close_code().into_pyobject(py)?.into_any(),
+                ),
             };
             items.push(PyTuple::new(py, [item.0, item.1, item.2])?);
         }
