@@ -86,6 +86,9 @@ def prepare(root: Path) -> dict:
     cert.private_key_pem.write_to_path(str(root / "server.key"))
     cert.cert_chain_pems[0].write_to_path(str(root / "server.pem"))
     ca.cert_pem.write_to_path(str(root / "ca.pem"))
+    # nginx workers run unprivileged: let them read the files.
+    for path in [root, www, *www.iterdir()]:
+        path.chmod(0o755)
     port, tls_port = free_port(), free_port()
     conf = NGINX_CONF.format(root=root, port=port, tls_port=tls_port, small="x" * 100)
     (root / "nginx.conf").write_text(conf)

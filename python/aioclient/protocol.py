@@ -78,6 +78,8 @@ class ResponseHandler(asyncio.Protocol):
         "reused",
         "acquired",
         "_tls",
+        "_request_chunked",
+        "_pending_hold",
     )
 
     def __init__(
@@ -111,6 +113,8 @@ class ResponseHandler(asyncio.Protocol):
         self.reused = False
         self.acquired = False  # held by a request (the connector's bookkeeping)
         self._tls = False
+        self._request_chunked = False
+        self._pending_hold = False
 
     # -- state ---------------------------------------------------------------
 
@@ -189,6 +193,39 @@ class ResponseHandler(asyncio.Protocol):
             self._dispatch(events)
         if self._read_timer is not None:
             self._reschedule_read_timer()
+        if self._conn.has_pending:
+            self._hold_for_pending()
+        elif self._pending_hold:
+            self._pending_hold = False
+            if not self._consumer_paused():
+                self._resume_transport()
+
+    def _hold_for_pending(self) -> None:
+        """The engine capped its decoded output: read no more until it is drained.
+
+        What happens next depends on the consumer: if its buffer is full it will call
+        ``resume_reading`` when it has room; otherwise we continue on the next loop
+        iteration, after it had a chance to run. Memory stays bounded either way.
+        """
+        self._pending_hold = True
+        if not self._reading_paused and self.transport is not None:
+            self._reading_paused = True
+            self.transport.pause_reading()
+        if not self._consumer_paused():
+            self._loop.call_soon(self._continue_pending)
+
+    def _consumer_paused(self) -> bool:
+        payload = self.payload
+        return payload is not None and payload._paused
+
+    def _continue_pending(self) -> None:
+        if self._conn.has_pending and self.transport is not None and not self._consumer_paused():
+            self.data_received(b"")
+
+    def _resume_transport(self) -> None:
+        if self._reading_paused and self.transport is not None:
+            self._reading_paused = False
+            self.transport.resume_reading()
 
     def eof_received(self) -> bool:
         # Let asyncio close the transport; connection_lost reports the end of stream.
@@ -318,6 +355,7 @@ class ResponseHandler(asyncio.Protocol):
         self.head_waiter = waiter
         if expect_continue:
             self.continue_waiter = self._loop.create_future()
+        self._request_chunked = chunked
         data = self._conn.send_request(
             head, body, no_body, connect, chunked, decompress, max_decompressed_size
         )
@@ -328,6 +366,11 @@ class ResponseHandler(asyncio.Protocol):
 
     def write_body(self, chunk: bytes, last: bool = False) -> None:
         """Send a piece of a streamed request body (framed by the engine)."""
+        if not self._tls and not self._request_chunked:
+            # Nothing to frame or encrypt: the caller's bytes go out as they are.
+            if chunk and self.transport is not None:
+                self.transport.write(chunk)
+            return
         data = self._conn.send_body(chunk, last)
         if data and self.transport is not None:
             self.transport.write(data)
@@ -359,11 +402,8 @@ class ResponseHandler(asyncio.Protocol):
         if self._conn.has_pending and self.transport is not None:
             # Decoded output held back by the engine's per-call cap comes first.
             self.data_received(b"")
-            if self.payload is not None and self._reading_paused:
-                return
-        if self._reading_paused and self.transport is not None:
-            self._reading_paused = False
-            self.transport.resume_reading()
+            return
+        self._resume_transport()
 
     # -- timers --------------------------------------------------------------
 

@@ -287,15 +287,14 @@ class ClientRequest:
         if isinstance(body, Payload):
             await self._send_payload(proto, body, chunked, on_chunk_sent)
         else:
-            # A large bytes body: in pieces, so the transport's flow control applies.
-            view = memoryview(small)
-            for start in range(0, len(view), _SMALL_BODY):
-                piece = bytes(view[start : start + _SMALL_BODY])
-                proto.write_body(piece)
+            # A large bytes body: one write (the transport buffers what the socket
+            # cannot take at once), then wait for the buffer to drain.
+            if small:
+                proto.write_body(small)
                 if on_chunk_sent is not None:
-                    await on_chunk_sent(piece)
-                await proto.drain()
+                    await on_chunk_sent(small)
             proto.write_body(b"", last=True)
+            await proto.drain()
         return waiter
 
     async def _send_payload(self, proto: "ResponseHandler", body: Payload, chunked: bool, on_chunk_sent: Any) -> None:

@@ -44,6 +44,7 @@ class StreamReader:
         "_eof_callbacks",
         "_total_bytes",
         "_paused",
+        "_reading_all",
     )
 
     def __init__(self, protocol: Any, limit: int, *, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
@@ -58,6 +59,7 @@ class StreamReader:
         self._eof_callbacks: List[Callable[[], None]] = []
         self._total_bytes = 0
         self._paused = False
+        self._reading_all = False
 
     def __repr__(self) -> str:
         return f"<StreamReader {self._size} bytes{' eof' if self._eof else ''}>"
@@ -107,6 +109,8 @@ class StreamReader:
         self._buffer.append(data)
         self._size += len(data)
         self._total_bytes += len(data)
+        if self._reading_all:
+            return  # read() takes everything at the end: no wake-ups, no pausing
         self._wake()
         if self._size > 2 * self._limit and not self._paused:
             self._paused = True
@@ -173,13 +177,14 @@ class StreamReader:
         if n == 0:
             return b""
         if n < 0:
-            while not self._eof:
-                self._check()
-                if self._size > self._limit and self._paused:
-                    # Reading everything anyway: keep the socket flowing.
-                    self._paused = False
-                    self._protocol.resume_reading()
-                await self._wait("read")
+            # Reading everything anyway: keep the socket flowing and sleep until EOF.
+            self._reading_all = True
+            try:
+                while not self._eof:
+                    self._check()
+                    await self._wait("read")
+            finally:
+                self._reading_all = False
             self._check()
             return self._take(-1) if self._buffer else b""
         while not self._buffer and not self._eof:
@@ -293,6 +298,7 @@ class EmptyStreamReader(StreamReader):
         self._eof_callbacks = []
         self._total_bytes = 0
         self._paused = False
+        self._reading_all = False
 
     def __repr__(self) -> str:
         return "<EmptyStreamReader>"

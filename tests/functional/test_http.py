@@ -647,3 +647,24 @@ async def test_release_mid_body_closes_connection(aiohttp_server) -> None:
         # The unread rest must never be taken as the next response.
         async with session.get(server.make_url("/hello")) as r:
             assert await r.text() == "hello"
+
+
+async def test_large_compressed_body_read_and_streamed(aiohttp_server) -> None:
+    """Decoded output comes in bounded steps; read() and streaming both get all of it."""
+    original = bytes(range(256)) * 80_000  # ~20 MB, compresses well
+
+    async def big(request: web.Request) -> web.Response:
+        return web.Response(body=gzip.compress(original, 1), headers={"Content-Encoding": "gzip"})
+
+    server = await aiohttp_server(_app(big=big))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/big")) as r:
+            assert await r.read() == original
+        async with session.get(server.make_url("/big")) as r:
+            total = 0
+            most = 0
+            async for chunk in r.content.iter_chunked(1 << 16):
+                total += len(chunk)
+                most = max(most, r.content._size)
+            assert total == len(original)
+            assert most < 8 << 20  # never the whole decoded body at once

@@ -492,6 +492,33 @@ impl Connection {
         self.decoder.as_ref().is_some_and(Decoder::has_pending) || self.state == State::Draining
     }
 
+    /// How many of the next bytes are plain body that can be handed over as they are
+    /// (no decoding, no chunk framing, nothing buffered): the zero-copy path.
+    pub fn passthrough_len(&self) -> Option<u64> {
+        if self.decoder.is_some() || !self.buf.is_empty() || self.has_pending() {
+            return None;
+        }
+        match self.state {
+            State::Body(Framing::Length(n)) if n > 0 => Some(n),
+            State::Body(Framing::Close) => Some(u64::MAX),
+            _ => None,
+        }
+    }
+
+    /// Account for `len` body bytes taken by the caller directly (see
+    /// [`Connection::passthrough_len`]); pushes End if they complete the body.
+    pub fn consume_passthrough(&mut self, len: usize, events: &mut Vec<Event>) {
+        self.received += len as u64;
+        if let State::Body(Framing::Length(n)) = self.state {
+            let left = n - (len as u64).min(n);
+            self.state = State::Body(Framing::Length(left));
+            if left == 0 {
+                let mut budget = MAX_DECODED_PER_CALL;
+                self.finish_body(events, &mut budget);
+            }
+        }
+    }
+
     /// True after a 101 response or a 2xx answer to CONNECT.
     pub fn is_upgraded(&self) -> bool {
         self.state == State::Upgraded

@@ -384,8 +384,9 @@ impl Connection {
     fn receive<'py>(
         &mut self,
         py: Python<'py>,
-        data: &[u8],
+        data_obj: &Bound<'py, PyBytes>,
     ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyBytes>)> {
+        let data = data_obj.as_bytes();
         let mut py_events: Vec<PyObject> = Vec::new();
         let mut wire = Vec::new();
         if self.failed {
@@ -393,7 +394,14 @@ impl Connection {
         }
         let mut events = Vec::new();
         if self.tls.is_empty() {
-            self.http.receive(data, &mut events);
+            match self.http.passthrough_len() {
+                // Pure body bytes: hand the very same bytes object over, no copy.
+                Some(n) if !data.is_empty() && data.len() as u64 <= n => {
+                    py_events.push(data_obj.clone().into_any().unbind());
+                    self.http.consume_passthrough(data.len(), &mut events);
+                }
+                _ => self.http.receive(data, &mut events),
+            }
         } else {
             let mut buf = data.to_vec();
             for depth in 0..self.tls.len() {
