@@ -46,7 +46,9 @@ from .exceptions import (
     ServerTimeoutError,
     SocketTimeoutError,
     TooManyRedirects,
+    WSMessageTypeError,
     WSServerHandshakeError,
+    WebSocketError,
 )
 from .formdata import FormData
 from .helpers import ClientTimeout
@@ -70,6 +72,7 @@ from .response import ClientResponse, HttpVersion, HttpVersion10, HttpVersion11
 from .session import ClientSession, request
 from .streams import EMPTY_PAYLOAD, StreamReader
 from .tls import Fingerprint
+from .websocket import ClientWebSocketResponse, ClientWSTimeout, WSCloseCode, WSMessage, WSMsgType
 from .tracing import (
     TraceConfig,
     TraceConnectionCreateEndParams,
@@ -153,6 +156,7 @@ __all__ = (
     "StringPayload",
     "TCPConnector",
     "TextIOPayload",
+    "UnixConnector",
     "ThreadedResolver",
     "TooManyRedirects",
     "TraceConfig",
@@ -173,6 +177,13 @@ __all__ = (
     "TraceRequestStartParams",
     "TraceResponseChunkReceivedParams",
     "WSServerHandshakeError",
+    "WSMessageTypeError",
+    "WebSocketError",
+    "ClientWebSocketResponse",
+    "ClientWSTimeout",
+    "WSCloseCode",
+    "WSMessage",
+    "WSMsgType",
     "encode_basic_auth",
     "get_payload",
     "request",
