@@ -358,11 +358,11 @@ class ClientWebSocketResponse:
                         item = await self._reader.read()
                 else:
                     item = await self._reader.read()
-            except asyncio.TimeoutError:
-                raise
-            except ServerTimeoutError as exc:
+            except ServerTimeoutError as exc:  # the heartbeat's (before TimeoutError: a subclass)
                 self._exception = exc
                 return WSMessage(WSMsgType.ERROR, exc, None)
+            except asyncio.TimeoutError:
+                raise
             except Exception as exc:
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
                 if self._exception is None and not isinstance(exc, ConnectionResetError):
