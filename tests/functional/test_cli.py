@@ -1,0 +1,53 @@
+"""The command-line client against a real server, run as a user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from aiohttp import web
+
+
+async def _run(*args: str) -> subprocess.CompletedProcess:
+    import asyncio
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aioclient", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    return subprocess.CompletedProcess(args, proc.returncode, out.decode(), err.decode())
+
+
+async def test_cli_get_post_and_save(aiohttp_server, tmp_path) -> None:
+    async def echo(request: web.Request) -> web.Response:
+        body = await request.read()
+        return web.json_response({"method": request.method, "x": request.headers.get("X-Test"), "body": body.decode()})
+
+    async def big(request: web.Response) -> web.Response:
+        return web.Response(body=b"z" * 300_000)
+
+    app = web.Application()
+    app.router.add_route("*", "/echo", echo)
+    app.router.add_get("/big", big)
+    server = await aiohttp_server(app)
+    result = await _run(str(server.make_url("/echo")), "-H", "X-Test: yes")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("HTTP/1.1 200 OK\n")
+    body = result.stdout.split("\n\n", 1)[1]
+    assert json.loads(body) == {"method": "GET", "x": "yes", "body": ""}
+    assert '\n  "method": "GET"' in body  # pretty-printed
+    result = await _run("POST", str(server.make_url("/echo")), "--json", '{"a": 1}')
+    assert json.loads(result.stdout.split("\n\n", 1)[1])["body"] == '{"a": 1}'
+    out = tmp_path / "big.bin"
+    result = await _run(str(server.make_url("/big")), "-o", str(out))
+    assert result.returncode == 0
+    assert out.read_bytes() == b"z" * 300_000
+    assert "100%" in result.stderr
+
+
+async def test_cli_error_is_one_line() -> None:
+    result = await _run("http://127.0.0.1:1/")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("aioclient: error: ClientConnectorError")

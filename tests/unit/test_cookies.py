@@ -1,0 +1,150 @@
+"""CookieJar rules (RFC 6265), without sockets."""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+
+import pytest
+from yarl import URL
+
+from aioclient import CookieJar, DummyCookieJar
+
+
+def _jar(**kwargs) -> CookieJar:
+    jar = CookieJar(**kwargs)
+    jar._clock = lambda: 1_000_000.0  # a fixed "now"
+    return jar
+
+
+def _set(jar: CookieJar, header: str, url: str) -> None:
+    jar.update_cookies_from_headers([header], URL(url))
+
+
+def _sent(jar: CookieJar, url: str) -> dict:
+    return {k: m.value for k, m in jar.filter_cookies(URL(url)).items()}
+
+
+def test_host_only_vs_domain_cookies() -> None:
+    jar = _jar()
+    _set(jar, "host=1", "http://example.com/")
+    _set(jar, "dom=2; Domain=example.com", "http://example.com/")
+    assert _sent(jar, "http://example.com/") == {"host": "1", "dom": "2"}
+    assert _sent(jar, "http://sub.example.com/") == {"dom": "2"}  # host-only never widened
+    assert _sent(jar, "http://other.com/") == {}
+
+
+def test_domain_must_match_and_not_be_public_suffix() -> None:
+    jar = _jar()
+    _set(jar, "a=1; Domain=other.com", "http://example.com/")
+    _set(jar, "b=1; Domain=com", "http://example.com/")
+    _set(jar, "c=1; Domain=co.uk", "http://example.co.uk/")
+    assert len(jar) == 0
+
+
+def test_path_matching_and_default_path() -> None:
+    jar = _jar()
+    _set(jar, "root=1; Path=/", "http://e.com/a/b")
+    _set(jar, "dflt=1", "http://e.com/docs/page")  # default-path /docs
+    assert _sent(jar, "http://e.com/docs") == {"root": "1", "dflt": "1"}
+    assert _sent(jar, "http://e.com/docs/x") == {"root": "1", "dflt": "1"}
+    assert _sent(jar, "http://e.com/docsx") == {"root": "1"}
+
+
+def test_secure_cookies_only_over_https_or_trusted_origin() -> None:
+    jar = _jar()
+    _set(jar, "s=1; Secure", "https://e.com/")
+    assert _sent(jar, "http://e.com/") == {}
+    assert _sent(jar, "https://e.com/") == {"s": "1"}
+    jar = _jar(treat_as_secure_origin="http://e.com")
+    _set(jar, "s=1; Secure", "http://e.com/")
+    assert _sent(jar, "http://e.com/") == {"s": "1"}
+
+
+def test_expiry() -> None:
+    jar = _jar()
+    _set(jar, "gone=1; Max-Age=0", "http://e.com/")
+    _set(jar, "old=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT", "http://e.com/")
+    _set(jar, "short=1; Max-Age=10", "http://e.com/")
+    _set(jar, "wins=1; Max-Age=100; Expires=Thu, 01 Jan 1970 00:00:00 GMT", "http://e.com/")
+    assert _sent(jar, "http://e.com/") == {"short": "1", "wins": "1"}
+    jar._clock = lambda: 1_000_050.0
+    assert _sent(jar, "http://e.com/") == {"wins": "1"}
+    _set(jar, "wins=1; Max-Age=-1", "http://e.com/")  # deletes
+    assert len(jar) == 0
+
+
+def test_ip_hosts_need_unsafe() -> None:
+    jar = _jar()
+    _set(jar, "a=1", "http://127.0.0.1/")
+    assert len(jar) == 0
+    jar = _jar(unsafe=True)
+    _set(jar, "a=1", "http://127.0.0.1/")
+    assert _sent(jar, "http://127.0.0.1/") == {"a": "1"}
+
+
+def test_control_bytes_and_bounds() -> None:
+    jar = _jar()
+    _set(jar, "bad=a\x01b", "http://e.com/")
+    assert len(jar) == 0
+    jar.update_cookies_from_headers([f"c{i}=v" for i in range(80)], URL("http://e.com/"))
+    assert len(jar) == 50  # at most 50 Set-Cookie per response
+    jar = _jar()
+    for batch in range(5):
+        jar.update_cookies_from_headers([f"c{batch}_{i}=v" for i in range(50)], URL("http://e.com/"))
+    assert len(jar) == 180  # per-domain bound
+    assert len(jar.filter_cookies(URL("http://e.com/"))) == 150  # per-request bound
+    jar = _jar()
+    jar.update_cookies_from_headers([f"big{i}={'x' * 1000}" for i in range(20)], URL("http://e.com/"))
+    header = "; ".join(f"{k}={m.coded_value}" for k, m in jar.filter_cookies(URL("http://e.com/")).items())
+    assert len(header) <= 8190
+
+
+def test_quoting() -> None:
+    jar = _jar()
+    jar.update_cookies({"q": "a b,c"}, URL("http://e.com/"))
+    assert jar.filter_cookies(URL("http://e.com/"))["q"].coded_value == '"a b\\054c"'
+    jar = _jar(quote_cookie=False)
+    jar.update_cookies({"q": "a b,c"}, URL("http://e.com/"))
+    assert jar.filter_cookies(URL("http://e.com/"))["q"].coded_value == "a b,c"
+
+
+def test_shared_cookies_without_url() -> None:
+    jar = _jar()
+    jar.update_cookies({"shared": "1"})
+    assert _sent(jar, "http://anything.example/") == {"shared": "1"}
+
+
+def test_clear_clear_domain_iter_len() -> None:
+    jar = _jar()
+    _set(jar, "a=1; Domain=e.com", "http://e.com/")
+    _set(jar, "b=1", "http://x.org/")
+    assert {m.key for m in jar} == {"a", "b"}
+    jar.clear_domain("e.com")
+    assert {m.key for m in jar} == {"b"}
+    jar.clear(lambda m: m.key == "b")
+    assert len(jar) == 0
+
+
+def test_save_and_load_keep_scope(tmp_path) -> None:
+    jar = _jar()
+    _set(jar, "host=1", "http://e.com/")
+    _set(jar, "dom=1; Domain=e.com; Secure; HttpOnly; SameSite=Lax; Max-Age=100", "https://e.com/")
+    path = tmp_path / "cookies.json"
+    jar.save(path)
+    assert path.read_text().startswith("{")  # JSON, not pickle
+    loaded = _jar()
+    loaded.load(path)
+    assert _sent(loaded, "https://sub.e.com/") == {"dom": "1"}
+    assert _sent(loaded, "https://e.com/") == {"host": "1", "dom": "1"}
+    morsel = next(m for m in loaded if m.key == "dom")
+    assert morsel["samesite"] == "Lax" and morsel["httponly"]
+    with pytest.raises(ValueError):
+        (tmp_path / "bad.json").write_text("[]")
+        loaded.load(tmp_path / "bad.json")
+
+
+def test_dummy_jar() -> None:
+    jar = DummyCookieJar()
+    jar.update_cookies({"a": "1"}, URL("http://e.com/"))
+    assert len(jar) == 0
+    assert jar.filter_cookies(URL("http://e.com/")) == SimpleCookie()
