@@ -73,6 +73,7 @@ class ClientResponse:
         "_cookies",
         "_history",
         "_request_info",
+        "_request",
         "_proto",
         "_connector",
         "_session",
@@ -90,7 +91,8 @@ class ClientResponse:
         method: str,
         url: URL,
         *,
-        request_info: RequestInfo,
+        request_info: Optional[RequestInfo] = None,
+        request: Any = None,
         session: Optional["ClientSession"] = None,
         traces: Optional[List["Trace"]] = None,
     ) -> None:
@@ -108,6 +110,7 @@ class ClientResponse:
         self._cookies: Optional[SimpleCookie] = None
         self._history: Tuple[ClientResponse, ...] = ()
         self._request_info = request_info
+        self._request = request  # request_info is built from it on first use
         self._proto: Optional[ResponseHandler] = None
         self._connector: Optional[BaseConnector] = None
         self._session = session
@@ -189,7 +192,10 @@ class ClientResponse:
     @property
     def request_info(self) -> RequestInfo:
         """The URL, method and headers of the request that got this response."""
-        return self._request_info
+        info = self._request_info
+        if info is None:
+            info = self._request_info = self._request.request_info
+        return info
 
     @property
     def history(self) -> Tuple["ClientResponse", ...]:

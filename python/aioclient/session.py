@@ -681,7 +681,7 @@ class _Sender:
         resp = session._response_class(
             req.method,
             req.url,
-            request_info=req.request_info,
+            request=req,
             session=session,
             traces=traces,
         )
