@@ -866,8 +866,8 @@ class _timeout:
             raise asyncio.TimeoutError from exc
 
 
-class UnixConnector(BaseConnector):
-    """HTTP over a Unix domain socket at ``path`` (the URL's host is only sent as Host)."""
+class _PathConnector(BaseConnector):
+    """A connector to a filesystem path (Unix socket, named pipe): no DNS, no TLS."""
 
     def __init__(
         self,
@@ -890,8 +890,12 @@ class UnixConnector(BaseConnector):
 
     @property
     def path(self) -> str:
-        """The socket's path."""
+        """The socket's (or pipe's) path."""
         return self._path
+
+
+class UnixConnector(_PathConnector):
+    """HTTP over a Unix domain socket at ``path`` (the URL's host is only sent as Host)."""
 
     async def _create_connection(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:
         limit = timeout.sock_connect if timeout is not None else None
@@ -908,38 +912,17 @@ class UnixConnector(BaseConnector):
         return proto
 
 
-class NamedPipeConnector(BaseConnector):
+class NamedPipeConnector(_PathConnector):
     """HTTP over a Windows named pipe; needs the Proactor event loop."""
 
-    def __init__(
-        self,
-        path: str,
-        force_close: bool = False,
-        keepalive_timeout: Any = _sentinel,
-        limit: int = 100,
-        limit_per_host: int = 0,
-        loop: Optional[asyncio.AbstractEventLoop] = None,
-    ) -> None:
+    def __init__(self, path: str, *args: Any, loop: Optional[asyncio.AbstractEventLoop] = None, **kwargs: Any) -> None:
         loop = loop or asyncio.get_running_loop()
         if sys.platform != "win32" or not isinstance(loop, getattr(asyncio, "ProactorEventLoop", ())):
             raise RuntimeError(
                 "Named Pipes only available in proactor loop under windows "
                 "(NamedPipeConnector needs Windows and asyncio.ProactorEventLoop)"
             )
-        super().__init__(
-            force_close=force_close,
-            keepalive_timeout=keepalive_timeout,
-            limit=limit,
-            limit_per_host=limit_per_host,
-            loop=loop,
-        )
-        self._path = path
-        self._ssl: SSLSettings = True
-
-    @property
-    def path(self) -> str:
-        """The pipe's path."""
-        return self._path
+        super().__init__(path, *args, loop=loop, **kwargs)
 
     async def _create_connection(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:  # pragma: no cover - Windows only
         try:

@@ -351,11 +351,18 @@ def build_body(data: Any, json: Any, json_serialize: Any) -> Any:
     return get_payload(data)
 
 
+_VALID_HOSTS: set = set()  # hosts already checked (bounded below)
+
+
 def validate_url(url: URL) -> None:
     """Raise ``InvalidURL`` for URLs that cannot be requested (checked before DNS)."""
     host = url.raw_host
     if not url.absolute or not host:
         raise InvalidUrlClientError(url)
+    if host in _VALID_HOSTS:
+        return
     for ch in host:
         if ch in ' \t\r\n\x00/\\?#@"<>^`{|}' or ord(ch) < 0x21 or ord(ch) == 0x7F:
             raise InvalidUrlClientError(url, "Invalid character in host")
+    if len(_VALID_HOSTS) < 1024:
+        _VALID_HOSTS.add(host)
