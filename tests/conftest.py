@@ -5,7 +5,6 @@ aiohttp appears here only as a *server* (aiohttp.web); the library never imports
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from typing import AsyncIterator, Awaitable, Callable, List
 

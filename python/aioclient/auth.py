@@ -40,17 +40,17 @@ class BasicAuth(NamedTuple("BasicAuth", [("login", str), ("password", str), ("en
         try:
             auth_type, encoded_credentials = auth_header.split(" ", 1)
         except ValueError:
-            raise ValueError("Could not parse authorization header.")
+            raise ValueError("Could not parse authorization header.") from None
         if auth_type.lower() != "basic":
             raise ValueError(f"Unknown authorization method {auth_type}")
         try:
             decoded = base64.b64decode(encoded_credentials.encode("ascii"), validate=True).decode(encoding)
         except binascii.Error:
-            raise ValueError("Invalid base64 encoding.")
+            raise ValueError("Invalid base64 encoding.") from None
         try:
             username, password = decoded.split(":", 1)
         except ValueError:
-            raise ValueError("Invalid credentials.")
+            raise ValueError("Invalid credentials.") from None
         return cls(username, password, encoding=encoding)
 
     @classmethod

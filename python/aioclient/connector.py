@@ -219,7 +219,7 @@ class BaseConnector:
             return
         import warnings
 
-        warnings.warn(f"Unclosed connector {self!r}", ResourceWarning, source=self)
+        warnings.warn(f"Unclosed connector {self!r}", ResourceWarning, source=self, stacklevel=2)
         for proto in list(self._all):
             proto.abort()
 

@@ -448,7 +448,7 @@ def test_content_disposition_rejects_bad_tokens(disptype: str, params: Any) -> N
 def test_header_injection_rejected_when_encoding_headers() -> None:
     p = BytesPayload(b"x", headers={"X-Bad": "a\r\nInjected: 1"})
     with pytest.raises(ValueError, match="Forbidden control character"):
-        p._binary_headers
+        _ = p._binary_headers
 
 
 # -- parity with aiohttp's payload classes ------------------------------------------------
