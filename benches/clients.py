@@ -83,19 +83,19 @@ class Floor:
 # -- clients -----------------------------------------------------------------------
 
 
-def make_session(client: str, concurrency: int, tls: bool):
+def make_session(client: str, concurrency: int, tls: bool, force_close: bool = False):
     ctx = None
     if tls:
         ctx = ssl.create_default_context(cafile=os.environ["BENCH_CA"])
     if client == "aioclient":
         import aioclient
 
-        connector = aioclient.TCPConnector(limit=concurrency)
+        connector = aioclient.TCPConnector(limit=concurrency, force_close=force_close)
         return aioclient.ClientSession(connector=connector), None
     if client == "aiohttp":
         import aiohttp
 
-        connector = aiohttp.TCPConnector(limit=concurrency, ssl=ctx if ctx else True)
+        connector = aiohttp.TCPConnector(limit=concurrency, ssl=ctx if ctx else True, force_close=force_close)
         return aiohttp.ClientSession(connector=connector), None
     if client == "httpx":
         import httpx
@@ -150,6 +150,21 @@ async def run_requests(client: str, base: str, concurrency: int, tls: bool) -> d
     else:
         await session.close()
     return {"value": done / elapsed, "unit": "req/s"}
+
+
+async def run_handshakes(client: str, base: str) -> dict:
+    """New HTTPS connections per second: one TLS handshake per request."""
+    url = base + "small"
+    session, _ = make_session(client, 1, True, force_close=True)
+    n = 0
+    start = time.perf_counter()
+    deadline = start + DURATION
+    while time.perf_counter() < deadline and n < 100_000:
+        assert len(await _get_bytes(client, session, url)) == SMALL_SIZE
+        n += 1
+    elapsed = time.perf_counter() - start
+    await (session.aclose() if client == "httpx" else session.close())
+    return {"value": n / elapsed, "unit": "handshakes/s"}
 
 
 async def run_stream(client: str, base: str) -> dict:
@@ -236,6 +251,8 @@ async def main(client: str, scenario: str, base: str) -> dict:
         return await run_requests(client, base, int(scenario[4:] or 100), False)
     if scenario == "https100":
         return await run_requests(client, base, 100, True)
+    if scenario == "https_new":
+        return await run_handshakes(client, base)
     if scenario == "stream":
         return await run_stream(client, base)
     if scenario == "read1mb":

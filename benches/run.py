@@ -30,6 +30,7 @@ SCENARIOS = {
     "seq": "sequential GET, 100 B (req/s)",
     "conc100": "100 in flight, 100 B (req/s)",
     "https100": "100 in flight over HTTPS, 100 B (req/s)",
+    "https_new": "new HTTPS connections (handshakes/s)",
     "stream": "100 MB streamed download (MB/s)",
     "read1mb": "GET 1 MB, read() (MB/s)",
     "post1mb": "POST 1 MB body (MB/s)",
