@@ -55,7 +55,9 @@ def _start_proxy(*args: str) -> tuple:
     return proc, port
 
 
-@pytest.fixture(scope="module")
+# Proxies are per test: stopping proxy.py first closes its upstream connections before
+# the origin servers shut down, so no server-side socket outlives its test.
+@pytest.fixture
 def plain_proxy():
     proc, port = _start_proxy()
     yield f"http://127.0.0.1:{port}"
@@ -63,7 +65,7 @@ def plain_proxy():
     proc.wait(10)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def auth_proxy():
     proc, port = _start_proxy("--basic-auth", "user:secret")
     yield f"http://127.0.0.1:{port}"
@@ -71,7 +73,7 @@ def auth_proxy():
     proc.wait(10)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def tls_proxy(ca, tmp_path_factory):
     folder = tmp_path_factory.mktemp("proxy-tls")
     cert = ca.issue_cert("127.0.0.1", "localhost")
@@ -215,3 +217,46 @@ async def test_netrc_for_the_exact_host_only(aiohttp_server, tmp_path, monkeypat
         async with session.get(f"http://localhost:{server.url.port}/") as r:
             assert r.status == 200
     assert "Authorization" not in seen[-1]
+
+
+def _ws_echo_app() -> web.Application:
+    async def ws_handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            await ws.send_str("echo:" + msg.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", ws_handler)
+    return app
+
+
+@pytest.mark.parametrize("proxy_kind", ["plain_proxy", "tls_proxy"])
+async def test_wss_through_proxies(request, aiohttp_server, ca, trust, proxy_kind) -> None:
+    proxy = request.getfixturevalue(proxy_kind)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(ctx)
+    server = await aiohttp_server(_ws_echo_app(), ssl_context=ctx)
+    url = str(server.make_url("/ws").with_scheme("wss"))
+    async with aioclient.ClientSession() as session:
+        async with session.ws_connect(url, proxy=proxy) as ws:
+            await ws.send_str("hi")
+            assert await ws.receive_str() == "echo:hi"
+
+
+async def test_wss_proxy_from_environment(aiohttp_server, ca, trust, auth_proxy, monkeypatch) -> None:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(ctx)
+    server = await aiohttp_server(_ws_echo_app(), ssl_context=ctx)
+    url = str(server.make_url("/ws").with_scheme("wss"))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv("WSS_PROXY", auth_proxy.replace("http://", "http://user:wrong@"))
+    async with aioclient.ClientSession(trust_env=True) as session:
+        with pytest.raises(aioclient.ClientHttpProxyError):
+            await session.ws_connect(url)  # the proxy refuses: it was used
+        monkeypatch.setenv("WSS_PROXY", auth_proxy.replace("http://", "http://user:secret@"))
+        async with session.ws_connect(url) as ws:
+            await ws.send_str("env")
+            assert await ws.receive_str() == "echo:env"
