@@ -37,6 +37,7 @@ from .exceptions import (
 )
 from .protocol import ResponseHandler
 from .resolver import AbstractResolver, DefaultResolver, ResolveResult
+from .socks import SOCKS_SCHEMES, socks_handshake
 from .tls import Fingerprint, SSLSettings, engine_config, normalize_ssl
 
 if TYPE_CHECKING:
@@ -638,6 +639,8 @@ class TCPConnector(BaseConnector):
         """
         proxy = key.proxy
         assert proxy is not None
+        if proxy.scheme in SOCKS_SCHEMES:
+            return await self._open_via_socks(key, traces)
         proxy_key = ConnectionKey(
             proxy.raw_host or "", proxy.port, proxy.scheme == "https", True, None, None, None
         )
@@ -659,6 +662,56 @@ class TCPConnector(BaseConnector):
         except BaseException:
             proto.abort()
             raise
+        return proto
+
+    async def _open_via_socks(self, key: ConnectionKey, traces: Optional[List["Trace"]]) -> ResponseHandler:
+        """TCP to the SOCKS proxy, its handshake on the raw socket, then TLS/HTTP as usual."""
+        proxy = key.proxy
+        assert proxy is not None
+        port = key.port or (443 if key.is_ssl else 80)
+        try:
+            proxy_addrs = await self._resolve_host(proxy.raw_host or "", proxy.port or 1080, traces)
+            sock = await self._connect_socket(key, proxy_addrs)
+        except OSError as exc:
+            raise ClientProxyConnectionError(key, exc) from exc  # type: ignore[arg-type]
+        try:
+            resolved = None
+            if proxy.scheme in ("socks4", "socks5"):
+                # These send an address: resolve the target here (socks4a/5h leave it to the proxy).
+                family = socket.AF_INET if proxy.scheme == "socks4" else self._family
+                addrs = await self._resolve_host(key.host, port, traces)
+                candidates = [a for a in addrs if family == socket.AF_UNSPEC or a["family"] == family]
+                if not candidates:
+                    raise OSError(0, f"no usable address for {key.host}")
+                resolved = candidates[0]["host"]
+            auth = key.proxy_auth
+            await socks_handshake(
+                self._loop, sock, proxy.scheme, key.host, port,
+                auth.login if auth is not None else None, auth.password if auth is not None else None, resolved,
+            )
+            _, proto = await self._loop.create_connection(self._protocol_factory, sock=sock)
+        except OSError as exc:
+            sock.close()
+            if isinstance(exc, ClientConnectorError):
+                raise
+            raise ClientProxyConnectionError(key, exc) from exc  # type: ignore[arg-type]
+        except BaseException:
+            sock.close()
+            raise
+        proto.key = key
+        if key.is_ssl:
+            ssl = key.ssl
+            if isinstance(ssl, _ssl.SSLContext):
+                proto.abort()
+                raise ClientConnectorSSLError(
+                    key,  # type: ignore[arg-type]
+                    _ssl.SSLError(1, "an ssl.SSLContext cannot be used through a SOCKS proxy yet; use ssl=True, False or Fingerprint"),
+                )
+            try:
+                await proto.start_tls(engine_config(ssl), key.server_hostname or key.host)
+            except BaseException:
+                proto.abort()
+                raise
         return proto
 
     async def _connect_tunnel(self, proto: ResponseHandler, key: ConnectionKey) -> None:

@@ -19,7 +19,7 @@ from .auth import BasicAuth
 
 __all__ = ("check_proxy_url", "proxy_from_env", "netrc_auth", "bypass_proxy")
 
-_PROXY_SCHEMES = frozenset({"http", "https"})
+_PROXY_SCHEMES = frozenset({"http", "https", "socks4", "socks4a", "socks5", "socks5h"})
 
 
 def check_proxy_url(proxy: URL, proxy_auth: Optional[BasicAuth]) -> Tuple[URL, Optional[BasicAuth]]:
@@ -30,7 +30,7 @@ def check_proxy_url(proxy: URL, proxy_auth: Optional[BasicAuth]) -> Tuple[URL, O
     """
     if proxy.scheme not in _PROXY_SCHEMES:
         raise ValueError(
-            f"Only http:// and https:// proxies are supported, got {proxy.scheme!r} ({proxy})"
+            f"Unsupported proxy scheme {proxy.scheme!r} ({proxy}): use http, https, socks4, socks4a, socks5 or socks5h"
         )
     if not proxy.host:
         raise ValueError(f"Invalid proxy URL {proxy}")
@@ -99,7 +99,7 @@ def proxy_from_env(url: URL, proxy_auth: Optional[BasicAuth]) -> Tuple[Optional[
         return None, None
     proxy = URL(value)
     if proxy.scheme not in _PROXY_SCHEMES:
-        return None, None  # e.g. a socks:// ALL_PROXY: not ours to use
+        return None, None  # an unknown scheme in ALL_PROXY: not ours to use
     proxy, auth = check_proxy_url(proxy, None)
     if auth is None:
         auth = netrc_auth(proxy.host or "")

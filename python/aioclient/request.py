@@ -160,8 +160,8 @@ class ClientRequest:
         url = self.url
         if self.method == "CONNECT":
             return f"{url.raw_host}:{url.port}"
-        if self.proxy is not None and not self.is_ssl:
-            # Absolute form for a plain proxy (RFC 9112 §3.2.2).
+        if self.proxy is not None and not self.is_ssl and self.proxy.scheme in ("http", "https"):
+            # Absolute form for a plain HTTP proxy (RFC 9112 §3.2.2); SOCKS is a tunnel.
             return str(url.with_fragment(None))
         return url.raw_path_qs or "/"
 
@@ -196,7 +196,7 @@ class ClientRequest:
             pairs.append(("Cookie", self._cookie_header))
         if self.auth is not None and "Authorization" not in headers:
             pairs.append(("Authorization", self.auth.encode()))
-        if self.proxy is not None and not self.is_ssl:
+        if self.proxy is not None and not self.is_ssl and self.proxy.scheme in ("http", "https"):
             # Plain target through a proxy: these go to the proxy with the request itself
             # (for https targets they go with CONNECT and never reach the origin).
             if self.proxy_auth is not None:

@@ -260,3 +260,55 @@ async def test_wss_proxy_from_environment(aiohttp_server, ca, trust, auth_proxy,
         async with session.ws_connect(url) as ws:
             await ws.send_str("env")
             assert await ws.receive_str() == "echo:env"
+
+
+def _start_pproxy(listen: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "pproxy", "-l", listen], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc
+
+
+@pytest.fixture
+def socks_server():
+    """pproxy (a real SOCKS4/5 server from PyPI) on 127.0.0.1, with and without a login."""
+    procs = []
+
+    def start(scheme: str, auth: str = "") -> str:
+        port = _free_port()
+        proc = _start_pproxy(f"{scheme}://127.0.0.1:{port}" + (f"#{auth}" if auth else ""))
+        procs.append(proc)
+        _wait_for_port(port, proc)
+        return f"127.0.0.1:{port}"
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)
+
+
+# socks4a is not here: pproxy's SOCKS4 server reads only an IPv4 address, not 4a names.
+@pytest.mark.parametrize("scheme", ["socks5", "socks5h", "socks4"])
+@pytest.mark.parametrize("target", ["http", "https"])
+async def test_socks_proxies(aiohttp_server, ca, trust, socks_server, scheme, target) -> None:
+    server_scheme = "socks5" if scheme.startswith("socks5") else "socks4"
+    address = socks_server(server_scheme)
+    seen: list = []
+    http, https = await _origins(aiohttp_server, ca, seen)
+    origin = http if target == "http" else https
+    url = origin.make_url("/via-socks").with_host("localhost")
+    async with aioclient.ClientSession() as session:
+        async with session.get(url, proxy=f"{scheme}://{address}") as r:
+            assert await r.json() == {"secure": target == "https", "path": "/via-socks"}
+    assert len(seen) == 1
+
+
+async def test_socks5_login(aiohttp_server, ca, trust, socks_server) -> None:
+    address = socks_server("socks5", "user:pass")
+    seen: list = []
+    http, _ = await _origins(aiohttp_server, ca, seen)
+    async with aioclient.ClientSession() as session:
+        # Wrong login first: pproxy remembers a successful login per client address.
+        with pytest.raises(aioclient.ClientProxyConnectionError):
+            await session.get(http.url, proxy=f"socks5://user:wrong@{address}")
+        async with session.get(http.url, proxy=f"socks5://user:pass@{address}") as r:
+            assert r.status == 200
+    assert len(seen) == 1
