@@ -312,3 +312,20 @@ async def test_socks5_login(aiohttp_server, ca, trust, socks_server) -> None:
         async with session.get(http.url, proxy=f"socks5://user:pass@{address}") as r:
             assert r.status == 200
     assert len(seen) == 1
+
+
+async def test_connect_refused_and_pool_separation(aiohttp_server, ca, trust, plain_proxy) -> None:
+    seen: list = []
+    http, https = await _origins(aiohttp_server, ca, seen)
+    closed_port = _free_port()
+    async with aioclient.ClientSession() as session:
+        # The proxy cannot reach the target: its error status surfaces, no hang.
+        with pytest.raises(aioclient.ClientHttpProxyError) as info:
+            await session.get(f"https://127.0.0.1:{closed_port}/", proxy=plain_proxy, timeout=aioclient.ClientTimeout(total=20))
+        assert info.value.status >= 400
+        for proxy in (plain_proxy, None, plain_proxy, None):
+            async with session.get(https.url, proxy=proxy) as r:
+                assert r.status == 200
+        keys = {(k.proxy is not None) for k in session.connector._pool.idle}
+        assert keys == {True, False}  # direct and proxied connections never mixed
+        assert sum(len(v) for v in session.connector._pool.idle.values()) == 2
