@@ -80,6 +80,7 @@ class ResponseHandler(asyncio.Protocol):
         "_tls",
         "_request_chunked",
         "_pending_hold",
+        "_raw_pipe",
     )
 
     def __init__(
@@ -115,6 +116,7 @@ class ResponseHandler(asyncio.Protocol):
         self._tls = False
         self._request_chunked = False
         self._pending_hold = False
+        self._raw_pipe = False
 
     # -- state ---------------------------------------------------------------
 
@@ -181,6 +183,12 @@ class ResponseHandler(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.received_any = True
+        if self._raw_pipe:
+            # An upgraded plain connection (WebSocket): bytes go straight to the reader.
+            payload = self.payload
+            if payload is not None:
+                payload.feed_data(data)
+            return
         try:
             events, out = self._conn.receive(data)
         except Exception as exc:  # engine misuse: never expected
@@ -385,8 +393,17 @@ class ResponseHandler(asyncio.Protocol):
             self._drain_waiter = self._loop.create_future()
         await asyncio.shield(self._drain_waiter)
 
+    def start_raw_pipe(self) -> None:
+        """After an upgrade on a connection without our TLS: skip the engine both ways."""
+        if not self._tls and self._conn.is_upgraded:
+            self._raw_pipe = True
+
     def send_raw(self, data: bytes) -> None:
         """Write bytes through the TLS layers (an upgraded connection's stream)."""
+        if self._raw_pipe:
+            if self.transport is not None:
+                self.transport.write(data)
+            return
         out = self._conn.send_raw(data)
         if out and self.transport is not None:
             self.transport.write(out)

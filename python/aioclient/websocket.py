@@ -261,7 +261,8 @@ class ClientWebSocketResponse:
     async def send_frame(self, message: bytes, opcode: int, compress: Optional[int] = None) -> None:
         """Send one frame of any opcode."""
         self._write(opcode, message, None if compress is None else bool(compress))
-        await self._proto.drain()
+        if self._proto._writing_paused:
+            await self._proto.drain()
 
     async def ping(self, message: bytes = b"") -> None:
         """Send a ping."""
@@ -581,6 +582,7 @@ async def ws_connect(
     leftover = resp.content.read_nowait() if not resp.content.at_eof() else b""
     proto.payload = reader
     proto.set_read_timeout(None)
+    proto.start_raw_pipe()
     if leftover:
         reader.feed_data(leftover)
     resp._finish()  # the HTTP exchange is over: stop its total timeout
