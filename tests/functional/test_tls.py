@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import hashlib
 import ssl
@@ -224,3 +225,37 @@ async def test_close_without_sleep_over_tls(aiohttp_server, ca, trust) -> None:
     protos = list(session.connector._all)
     await session.close()
     assert protos and all(p.closed.done() for p in protos)
+
+
+async def test_close_delimited_body_cut_without_close_notify(aiohttp_server, ca, trust) -> None:
+    """TLS: a close-delimited body ended by a TCP close without close_notify is not complete."""
+
+    async def cut(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.force_close()
+        await resp.prepare(request)  # HTTP/1.0 request: the body is close-delimited
+        await resp.write(b"partial body")
+        await asyncio.sleep(0.05)
+        request.transport.abort()  # no close_notify
+        return resp
+
+    async def whole(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.force_close()
+        await resp.prepare(request)
+        await resp.write(b"complete body")
+        await resp.write_eof()
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/cut", cut)
+    app.router.add_get("/whole", whole)
+    server = await aiohttp_server(app, ssl_context=_server_context(ca))
+    async with aioclient.ClientSession(version=aioclient.HttpVersion10) as session:
+        async with session.get(server.make_url("/whole")) as r:
+            assert r.content_length is None
+            assert await r.read() == b"complete body"
+        with pytest.raises(aioclient.ClientPayloadError):
+            async with session.get(server.make_url("/cut")) as r:
+                assert r.content_length is None
+                await r.read()

@@ -229,6 +229,8 @@ struct Connection {
     tls: Vec<TlsSession>,
     handshaking: bool,
     failed: bool,
+    /// The peer's close_notify was seen (and answered).
+    tls_closed: bool,
 }
 
 impl Connection {
@@ -265,6 +267,7 @@ impl Connection {
             tls: Vec::new(),
             handshaking: false,
             failed: false,
+            tls_closed: false,
         }
     }
 
@@ -445,6 +448,19 @@ impl Connection {
             if !buf.is_empty() {
                 self.http.receive(&buf, &mut events);
             }
+            if !self.tls_closed && self.tls.iter().any(TlsSession::peer_closed) {
+                // close_notify is the end of the stream (RFC 8446 §6.1): it ends a
+                // close-delimited body, and we answer with ours so the peer can close.
+                self.tls_closed = true;
+                self.http.receive_eof(&mut events);
+                for depth in (0..self.tls.len()).rev() {
+                    let mut out = Vec::new();
+                    self.tls[depth].close(&mut out);
+                    if !out.is_empty() {
+                        wire.extend(self.wrap(depth, out).unwrap_or_default());
+                    }
+                }
+            }
         }
         for event in events {
             py_events.push(event_to_py(py, event)?);
@@ -460,6 +476,9 @@ impl Connection {
         }
         // A TLS stream that ends without close_notify may have been cut by an attacker:
         // a close-delimited body ending there is not a complete body (RFC 8446 §6.1).
+        if self.tls_closed {
+            return PyList::new(py, py_events); // already ended by close_notify
+        }
         let truncated = self
             .tls
             .iter_mut()
