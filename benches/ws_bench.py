@@ -10,9 +10,7 @@ client runs in its own process pinned to CPU 0, sending a message and awaiting i
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import os
 import socket
 import statistics
 import subprocess

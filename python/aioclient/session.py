@@ -463,7 +463,7 @@ class ClientSession:
         body = build_body(data, json, self._json_serialize)
         chain_middlewares = self._middlewares if middlewares is None else tuple(middlewares)
         request_cookies = _cookies_to_header_pairs(cookies) if cookies else None
-        request_origin = url.origin()
+        request_origin = url.origin() if request_cookies else None
         history: List[ClientResponse] = []
         credentials_dropped = False
         try:
@@ -495,9 +495,13 @@ class ClientSession:
                     max_headers=max_headers or self._max_headers,
                     read_bufsize=read_bufsize or self._read_bufsize,
                 )
-                req._cookie_header = self._cookie_header(
-                    url, request_cookies if url.origin() == request_origin and not credentials_dropped else None
+                # Per-request cookies stay with the origin they were given for.
+                own_cookies = (
+                    request_cookies
+                    if request_cookies and not credentials_dropped and url.origin() == request_origin
+                    else None
                 )
+                req._cookie_header = self._cookie_header(url, own_cookies)
                 send = _Sender(self, real_timeout, traces, max_decompressed_size, deadline)
                 handler = build_client_middlewares(send, chain_middlewares) if chain_middlewares else send
                 resp = await handler(req)
