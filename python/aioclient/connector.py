@@ -35,6 +35,7 @@ from .exceptions import (
     ServerFingerprintMismatch,
     UnixClientConnectorError,
 )
+from .helpers import deadline
 from .protocol import ResponseHandler
 from .resolver import AbstractResolver, DefaultResolver, ResolveResult
 from .socks import SOCKS_SCHEMES, socks_handshake
@@ -607,7 +608,7 @@ class TCPConnector(BaseConnector):
         if key.proxy is not None:
             try:
                 if limit is not None:
-                    async with _timeout(limit):
+                    async with deadline(limit):
                         return await self._open_via_proxy(key, traces)
                 return await self._open_via_proxy(key, traces)
             except asyncio.TimeoutError as exc:
@@ -622,7 +623,7 @@ class TCPConnector(BaseConnector):
             raise
         try:
             if limit is not None:
-                async with _timeout(limit):
+                async with deadline(limit):
                     return await self._open(key, addrs)
             return await self._open(key, addrs)
         except asyncio.TimeoutError as exc:
@@ -889,36 +890,6 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-class _timeout:
-    """``asyncio.timeout`` for Python 3.10 as well: cancels the task at the deadline."""
-
-    __slots__ = ("_delay", "_handle", "_task", "_expired")
-
-    def __init__(self, delay: float) -> None:
-        self._delay = delay
-        self._handle: Optional[asyncio.TimerHandle] = None
-        self._task: Optional[asyncio.Task[Any]] = None
-        self._expired = False
-
-    async def __aenter__(self) -> None:
-        self._task = asyncio.current_task()
-        self._handle = asyncio.get_running_loop().call_later(self._delay, self._expire)
-
-    def _expire(self) -> None:
-        self._expired = True
-        assert self._task is not None
-        self._task.cancel()
-
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        assert self._handle is not None
-        self._handle.cancel()
-        if self._expired and exc_type is asyncio.CancelledError:
-            assert self._task is not None
-            if sys.version_info >= (3, 11):
-                self._task.uncancel()
-            raise asyncio.TimeoutError from exc
-
-
 class _PathConnector(BaseConnector):
     """A connector to a filesystem path (Unix socket, named pipe): no DNS, no TLS."""
 
@@ -954,7 +925,7 @@ class UnixConnector(_PathConnector):
         limit = timeout.sock_connect if timeout is not None else None
         try:
             if limit is not None:
-                async with _timeout(limit):
+                async with deadline(limit):
                     _, proto = await self._loop.create_unix_connection(self._protocol_factory, self._path)
             else:
                 _, proto = await self._loop.create_unix_connection(self._protocol_factory, self._path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from email.message import Message
@@ -20,6 +21,7 @@ __all__ = (
     "ContentDisposition",
     "parse_content_disposition",
     "parse_links",
+    "deadline",
 )
 
 
@@ -133,3 +135,37 @@ def parse_links(values: Iterable[str], base: URL) -> "MultiDictProxy[MultiDictPr
             link.add("url", base.join(URL(url)))
             links.add(str(key), MultiDictProxy(link))
     return MultiDictProxy(links)
+
+
+class deadline:
+    """``async with deadline(seconds):`` raises ``asyncio.TimeoutError`` when it passes.
+
+    ``asyncio.timeout`` for Python 3.10 as well; ``None`` means no deadline.
+    """
+
+    __slots__ = ("_delay", "_handle", "_task", "_expired")
+
+    def __init__(self, delay: Optional[float]) -> None:
+        self._delay = delay
+        self._handle: Optional[asyncio.TimerHandle] = None
+        self._task: Optional["asyncio.Task[Any]"] = None
+        self._expired = False
+
+    async def __aenter__(self) -> None:
+        if self._delay is not None:
+            self._task = asyncio.current_task()
+            self._handle = asyncio.get_running_loop().call_later(self._delay, self._expire)
+
+    def _expire(self) -> None:
+        self._expired = True
+        if self._task is not None:
+            self._task.cancel()
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        if self._expired and exc_type is asyncio.CancelledError:
+            uncancel = getattr(self._task, "uncancel", None)
+            if uncancel is not None:  # Python 3.11+
+                uncancel()
+            raise asyncio.TimeoutError from exc

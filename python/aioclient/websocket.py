@@ -19,7 +19,7 @@ from .exceptions import (
     WSMessageTypeError,
     WSServerHandshakeError,
 )
-from .helpers import sentinel
+from .helpers import deadline, sentinel
 
 if TYPE_CHECKING:
     from .session import ClientSession
@@ -322,7 +322,7 @@ class ClientWebSocketResponse:
             return True
         try:
             while True:
-                async with _timeout(self._timeout.ws_close):
+                async with deadline(self._timeout.ws_close):
                     item = await self._reader.read()
                 if item[0] == WSMsgType.CLOSE:
                     self._close_code = item[2] if item[2] is not None else code
@@ -355,7 +355,7 @@ class ClientWebSocketResponse:
             self._waiting = True
             try:
                 if receive_timeout is not None:
-                    async with _timeout(receive_timeout):
+                    async with deadline(receive_timeout):
                         item = await self._reader.read()
                 else:
                     item = await self._reader.read()
@@ -444,36 +444,6 @@ class ClientWebSocketResponse:
 
 def _core_op(t: WSMsgType) -> int:
     return int(t)
-
-
-class _timeout:
-    """A deadline for one await (``None``: none)."""
-
-    __slots__ = ("_delay", "_handle", "_task", "_expired")
-
-    def __init__(self, delay: Optional[float]) -> None:
-        self._delay = delay
-        self._handle: Optional[asyncio.TimerHandle] = None
-        self._task: Optional[asyncio.Task[Any]] = None
-        self._expired = False
-
-    async def __aenter__(self) -> None:
-        if self._delay is not None:
-            self._task = asyncio.current_task()
-            self._handle = asyncio.get_running_loop().call_later(self._delay, self._expire)
-
-    def _expire(self) -> None:
-        self._expired = True
-        if self._task is not None:
-            self._task.cancel()
-
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-        if self._expired and exc_type is asyncio.CancelledError:
-            if self._task is not None and hasattr(self._task, "uncancel"):
-                self._task.uncancel()
-            raise asyncio.TimeoutError from exc
 
 
 async def ws_connect(
