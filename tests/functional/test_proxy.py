@@ -6,6 +6,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -21,17 +22,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_for_port(port: int, proc: subprocess.Popen, deadline: float = 15.0) -> None:
-    end = time.monotonic() + deadline
+def _spawn(name: str, cmd: list[str], port: int) -> subprocess.Popen:
+    """Start a server process and wait until it accepts on ``port``; its stderr is
+    kept so that a server that dies at start-up says why."""
+    stderr = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr)
+    end = time.monotonic() + 15.0
     while time.monotonic() < end:
         if proc.poll() is not None:
-            raise RuntimeError(f"proxy.py exited with {proc.returncode}")
+            stderr.seek(0)
+            output = stderr.read().decode(errors="replace")
+            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{output}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
+                stderr.close()
+                return proc
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError("proxy.py did not start")
+    proc.kill()
+    raise RuntimeError(f"{name} did not start listening on port {port}")
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +59,7 @@ def _start_proxy(*args: str) -> tuple:
     port = _free_port()
     cmd = [sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", str(port),
            "--num-workers", "1", "--num-acceptors", "1", *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_for_port(port, proc)
-    return proc, port
+    return _spawn("proxy.py", cmd, port), port
 
 
 # Proxies are per test: stopping proxy.py first closes its upstream connections before
@@ -262,9 +269,10 @@ async def test_wss_proxy_from_environment(aiohttp_server, ca, trust, auth_proxy,
             assert await ws.receive_str() == "echo:env"
 
 
-def _start_pproxy(listen: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "pproxy", "-l", listen], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return proc
+# pproxy's command line installs uvloop when it is importable, then calls
+# asyncio.get_event_loop(), which uvloop refuses outside a running loop; the launcher
+# hides uvloop so pproxy runs on the standard loop whatever else is installed.
+_PPROXY = "import sys; sys.modules['uvloop'] = None; from pproxy.server import main; main()"
 
 
 @pytest.fixture
@@ -274,9 +282,8 @@ def socks_server():
 
     def start(scheme: str, auth: str = "") -> str:
         port = _free_port()
-        proc = _start_pproxy(f"{scheme}://127.0.0.1:{port}" + (f"#{auth}" if auth else ""))
-        procs.append(proc)
-        _wait_for_port(port, proc)
+        listen = f"{scheme}://127.0.0.1:{port}" + (f"#{auth}" if auth else "")
+        procs.append(_spawn("pproxy", [sys.executable, "-c", _PPROXY, "-l", listen], port))
         return f"127.0.0.1:{port}"
 
     yield start
