@@ -264,18 +264,11 @@ class BaseConnector:
         if self._closed:
             raise ClientConnectorError(key, OSError(0, "Connector is closed."))  # type: ignore[arg-type]
         pool = self._pool
-        loop = self._loop
         woken = False
         while True:
             if key in pool.idle:
-                proto, stale = pool.take_idle(key, loop.time(), self._keepalive_timeout)
-                for old in stale:
-                    self._forget(old)
-                    old.close()
+                proto = self._take_idle(key)
                 if proto is not None:
-                    pool.acquire(key)
-                    proto.acquired = True
-                    proto.reused = True
                     if traces:
                         for trace in traces:
                             await trace.send_connection_reuseconn()
@@ -305,6 +298,21 @@ class BaseConnector:
         proto.key = key
         proto.acquired = True
         self._all.add(proto)
+        return proto
+
+    def _take_idle(self, key: ConnectionKey) -> Optional[ResponseHandler]:
+        """An idle pooled connection for ``key``, acquired; ``None`` if there is none."""
+        pool = self._pool
+        if key not in pool.idle:
+            return None
+        proto, stale = pool.take_idle(key, self._loop.time(), self._keepalive_timeout)
+        for old in stale:
+            self._forget(old)
+            old.close()
+        if proto is not None:
+            pool.acquire(key)
+            proto.acquired = True
+            proto.reused = True
         return proto
 
     async def _wait_for_room(self, key: ConnectionKey, traces: Optional[List["Trace"]]) -> None:

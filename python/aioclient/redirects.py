@@ -17,13 +17,14 @@ if TYPE_CHECKING:
     from .request import ClientRequest
     from .response import ClientResponse
 
-__all__ = ("RedirectDecision", "next_hop")
+__all__ = ("RedirectDecision", "next_hop", "REDIRECT_STATUSES")
 
 _HTTP_AND_EMPTY = frozenset({"http", "https", ""})
 # Headers that describe the body: dropped with it when a redirect turns into GET.
-_BODY_HEADERS = ("Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding")
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+BODY_HEADERS = ("Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding")
 # Credentials that must not follow a redirect to another origin (RFC 9110 §15.4).
-_CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
+CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
 
 
 class RedirectDecision(NamedTuple):
@@ -82,7 +83,7 @@ def next_hop(
         # RFC 9110 §15.4.2-4: user agents turn these into GET; the body goes away.
         method = "GET"
         body = b""
-        for name in _BODY_HEADERS:
+        for name in BODY_HEADERS:
             headers.popall(name, None)
     elif resp.status in (307, 308) and body and not getattr(body, "replayable", True):
         from .exceptions import ClientPayloadError
@@ -93,6 +94,6 @@ def next_hop(
         )
     drop = req.url.origin() != new_origin
     if drop:
-        for name in _CREDENTIAL_HEADERS:
+        for name in CREDENTIAL_HEADERS:
             headers.popall(name, None)
     return RedirectDecision(method, target, body, headers, drop)

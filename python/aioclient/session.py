@@ -26,7 +26,7 @@ from typing import (
     Union,
 )
 
-from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy, getversion
 from yarl import URL
 
 from .auth import BasicAuth
@@ -36,14 +36,15 @@ from .exceptions import (
     ClientConnectionResetError,
     ClientResponseError,
     ClientOSError,
+    InvalidURL,
     InvalidUrlClientError,
     NonHttpUrlClientError,
     ServerDisconnectedError,
 )
 from .helpers import DEFAULT_TIMEOUT, ClientTimeout, sentinel
 from .middleware import build_client_middlewares
-from .redirects import next_hop
-from .request import IDEMPOTENT_METHODS, ClientRequest, build_body, validate_url
+from .redirects import BODY_HEADERS, CREDENTIAL_HEADERS, REDIRECT_STATUSES, next_hop
+from .request import IDEMPOTENT_METHODS, ClientRequest, RequestInfo, build_body, validate_url
 from .response import ClientResponse, HttpVersion11
 from .tls import normalize_ssl
 
@@ -76,6 +77,44 @@ class _Deadline:
 
     def cancel(self) -> None:
         self.handle.cancel()
+
+    def on_error(self, exc: BaseException) -> Optional[BaseException]:
+        """Stop the timer after ``exc``; a ``TimeoutError`` to raise instead if it fired."""
+        self.handle.cancel()
+        if self.expired and isinstance(exc, asyncio.CancelledError):
+            task = asyncio.current_task()
+            if task is not None and sys.version_info >= (3, 11):
+                task.uncancel()
+            return asyncio.TimeoutError()
+        return None
+
+    def watch(self, resp: ClientResponse) -> None:
+        """The head is in: keep running until the body has been received."""
+        if resp.content.is_eof():
+            self.handle.cancel()
+        else:
+            self.response = resp
+            resp._on_release = self.handle.cancel
+
+
+class _FastPlan:
+    """What never changes between two plain requests to one URL: the parsed URL, the
+    pool key, the encoded head and the request info (see ``_fast_request``)."""
+
+    __slots__ = ("url", "key", "head", "request_info", "headers_version", "no_body")
+
+    def __init__(self, url: URL, key: ConnectionKey, head: bytes, request_info: RequestInfo, headers_version: int, no_body: bool) -> None:
+        self.url = url
+        self.key = key
+        self.head = head
+        self.request_info = request_info
+        self.headers_version = headers_version
+        self.no_body = no_body
+
+
+_MAX_FAST_PLANS = 256
+# Session defaults that a redirect may have to remove: such sessions take the general path.
+_UNPLANNED_HEADERS = (*BODY_HEADERS, *CREDENTIAL_HEADERS)
 
 
 class ClientSession:
@@ -175,6 +214,18 @@ class ClientSession:
         self._resolve_charset = fallback_charset_resolver
         self._middlewares = tuple(middlewares)
         self._max_decompressed_size = max_decompressed_size
+        # Sessions whose requests need no per-request decisions beyond the URL may
+        # take the fast path (``_fast_request``) for requests without arguments.
+        self._plain = (
+            not self._middlewares
+            and self._default_proxy is None
+            and not trust_env
+            and auth is None
+            and request_class is ClientRequest
+            and response_class is ClientResponse
+            and raise_for_status in (False, True)
+        )
+        self._fast_plans: dict = {}
 
     # -- lifetime --------------------------------------------------------------
 
@@ -291,10 +342,14 @@ class ClientSession:
 
     def request(self, method: str, url: Union[str, URL], **kwargs: Any) -> "_RequestContextManager":
         """Make a request: ``await`` it, or use it with ``async with``."""
+        if not kwargs and self._plain and not self._trace_configs:
+            return _RequestContextManager(self._fast_request(method.upper(), url, True))
         return _RequestContextManager(self._request(method, url, **kwargs))
 
     def get(self, url: Union[str, URL], *, allow_redirects: bool = True, **kwargs: Any) -> "_RequestContextManager":
         """GET ``url``."""
+        if not kwargs and self._plain and not self._trace_configs:
+            return _RequestContextManager(self._fast_request("GET", url, allow_redirects))
         return _RequestContextManager(self._request("GET", url, allow_redirects=allow_redirects, **kwargs))
 
     def options(self, url: Union[str, URL], *, allow_redirects: bool = True, **kwargs: Any) -> "_RequestContextManager":
@@ -303,6 +358,8 @@ class ClientSession:
 
     def head(self, url: Union[str, URL], *, allow_redirects: bool = False, **kwargs: Any) -> "_RequestContextManager":
         """HEAD ``url`` (redirects not followed by default, as aiohttp)."""
+        if not kwargs and self._plain and not self._trace_configs:
+            return _RequestContextManager(self._fast_request("HEAD", url, allow_redirects))
         return _RequestContextManager(self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs))
 
     def post(self, url: Union[str, URL], *, data: Any = None, **kwargs: Any) -> "_RequestContextManager":
@@ -378,6 +435,7 @@ class ClientSession:
         max_headers: Optional[int] = None,
         middlewares: Optional[Sequence[Any]] = None,
         max_decompressed_size: Any = sentinel,
+        _history: Optional[List[ClientResponse]] = None,
     ) -> ClientResponse:
         if self.closed:
             raise RuntimeError("Session is closed")
@@ -464,7 +522,7 @@ class ClientSession:
         chain_middlewares = self._middlewares if middlewares is None else tuple(middlewares)
         request_cookies = _cookies_to_header_pairs(cookies) if cookies else None
         request_origin = url.origin() if request_cookies else None
-        history: List[ClientResponse] = []
+        history: List[ClientResponse] = _history if _history is not None else []
         credentials_dropped = False
         try:
             while True:
@@ -505,7 +563,7 @@ class ClientSession:
                 send = _Sender(self, real_timeout, traces, max_decompressed_size, deadline)
                 handler = build_client_middlewares(send, chain_middlewares) if chain_middlewares else send
                 resp = await handler(req)
-                if not allow_redirects or resp.status not in (301, 302, 303, 307, 308):
+                if not allow_redirects or resp.status not in REDIRECT_STATUSES:
                     break
                 hop = next_hop(resp, req, history, max_redirects, self._requote_redirect_url)
                 if hop is None:
@@ -528,28 +586,19 @@ class ClientSession:
                 for trace in traces:
                     await trace.send_request_end(method, url, headers, resp)
         except BaseException as exc:
-            if deadline is not None:
-                deadline.cancel()
-                if deadline.expired and isinstance(exc, asyncio.CancelledError):
-                    task = asyncio.current_task()
-                    if task is not None and sys.version_info >= (3, 11):
-                        task.uncancel()
-                    exc = asyncio.TimeoutError()
-                    if traces:
-                        for trace in traces:
-                            await trace.send_request_exception(method, url, headers, exc)
-                    raise exc from None
+            timed_out = deadline.on_error(exc) if deadline is not None else None
+            if timed_out is not None:
+                if traces:
+                    for trace in traces:
+                        await trace.send_request_exception(method, url, headers, timed_out)
+                raise timed_out from None
             if traces and not isinstance(exc, asyncio.CancelledError):
                 for trace in traces:
                     await trace.send_request_exception(method, url, headers, exc)
             raise
         resp._history = tuple(history)
         if deadline is not None:
-            if resp.content.is_eof():
-                deadline.cancel()
-            else:
-                deadline.response = resp
-                resp._on_release = deadline.cancel
+            deadline.watch(resp)
 
         check = self._raise_for_status if raise_for_status is None else raise_for_status
         if check is True:
@@ -557,6 +606,138 @@ class ClientSession:
         elif check:
             await check(resp)
         return resp
+
+    async def _fast_request(self, method: str, str_or_url: Union[str, URL], allow_redirects: bool) -> ClientResponse:
+        """A request with no arguments on a plain session, to an idle pooled connection.
+
+        Everything that depends only on the URL (parsing, validation, the pool key, the
+        encoded head) comes from a cached ``_FastPlan``; what the general path would
+        decide per request (auth, proxy, cookies, middlewares, traces) is known to be
+        absent. Anything else — no idle connection, cookies in the jar, a URL the
+        general path must reject — goes to ``_request``, which behaves the same, only
+        slower. A redirect is followed by ``_request`` from the second hop on.
+        """
+        connector = self._connector
+        if connector is None or connector._closed:
+            raise RuntimeError("Session is closed")
+        plan = self._fast_plans.get((method, str_or_url))
+        if plan is None or plan.headers_version != getversion(self._default_headers):
+            plan = self._make_fast_plan(method, str_or_url)
+        proto = None
+        if plan is not None and not len(self._cookie_jar):
+            proto = connector._take_idle(plan.key)
+        if proto is None:
+            return await self._request(method, str_or_url, allow_redirects=allow_redirects)
+
+        timeout = self._timeout
+        deadline = _Deadline(self._loop, timeout.total) if timeout.total else None
+        try:
+            proto.set_read_timeout(timeout.sock_read)
+            proto.set_limits(self._max_line_size, self._max_field_size, self._max_headers)
+            proto.on_message_complete = connector.release
+            proto.received_any = False
+            proto.reused = False
+            try:
+                head, payload = await proto.send_request(
+                    plan.head,
+                    None,
+                    no_body=plan.no_body,
+                    connect=False,
+                    chunked=False,
+                    decompress=self._auto_decompress,
+                    max_decompressed_size=self._max_decompressed_size,
+                )
+            except BaseException as exc:
+                proto.on_message_complete = None
+                connector.release(proto, reusable=False)
+                if (
+                    isinstance(exc, (ServerDisconnectedError, ClientConnectionResetError, ClientOSError))
+                    and not proto.received_any
+                    and method in IDEMPOTENT_METHODS
+                ):
+                    # The server closed the idle connection as we sent: send again on
+                    # another connection, as the general path does.
+                    if deadline is not None:
+                        deadline.cancel()
+                    return await self._request(method, str_or_url, allow_redirects=allow_redirects)
+                if isinstance(exc, ClientResponseError) and exc.request_info is None:
+                    exc.request_info = plan.request_info
+                raise
+            resp = ClientResponse(method, plan.url, request_info=plan.request_info, session=self)
+            resp._start(head, payload, proto, connector)
+            if head.has_set_cookie:
+                self._cookie_jar.update_cookies_from_headers(resp.headers.getall("Set-Cookie", ()), plan.url)
+            if allow_redirects and resp.status in REDIRECT_STATUSES:
+                redirected = await self._follow_from_fast(method, plan, resp, deadline)
+                if redirected is not None:
+                    return redirected
+        except BaseException as exc:
+            timed_out = deadline.on_error(exc) if deadline is not None else None
+            if timed_out is not None:
+                raise timed_out from None
+            raise
+        if deadline is not None:
+            deadline.watch(resp)
+        if self._raise_for_status:
+            resp.raise_for_status()
+        return resp
+
+    async def _follow_from_fast(self, method: str, plan: _FastPlan, resp: ClientResponse, deadline: Optional[_Deadline]) -> Optional[ClientResponse]:
+        """The first hop of a redirect taken by the fast path: the rest of the chain is
+        the general path's, with this response as its history. ``None``: not a hop."""
+        history: List[ClientResponse] = []
+        hop = next_hop(resp, self._plan_request(method, plan.url), history, 10, self._requote_redirect_url)
+        if hop is None:
+            return None
+        timeout = self._timeout
+        if deadline is not None:
+            deadline.cancel()  # the rest of the chain gets what is left of ``total``
+            left = max(deadline.handle.when() - self._loop.time(), 0.001)
+            timeout = ClientTimeout(left, timeout.connect, timeout.sock_read, timeout.sock_connect, timeout.ceil_threshold)
+        return await self._request(hop.method, hop.url, timeout=timeout, _history=history)
+
+    def _plan_request(self, method: str, url: URL) -> ClientRequest:
+        """The ClientRequest that ``_request`` would build for a request without arguments."""
+        req = ClientRequest(
+            method,
+            url,
+            headers=CIMultiDict(self._default_headers),
+            body=b"",
+            session=self,
+            skip_auto_headers=self._skip_auto_headers,
+            ssl=getattr(self._connector, "_ssl", True),
+            version=self._version,
+            auto_decompress=self._auto_decompress,
+            max_line_size=self._max_line_size,
+            max_field_size=self._max_field_size,
+            max_headers=self._max_headers,
+            read_bufsize=self._read_bufsize,
+        )
+        req._cookie_header = None
+        return req
+
+    def _make_fast_plan(self, method: str, str_or_url: Union[str, URL]) -> Optional[_FastPlan]:
+        """Build (and cache) the plan for ``method`` on ``str_or_url``; ``None`` when
+        the request needs the general path (which also raises any error for it)."""
+        headers = self._default_headers
+        if any(name in headers for name in _UNPLANNED_HEADERS):
+            return None
+        try:
+            url = self._build_url(str_or_url)
+            if url.scheme not in _HTTP_SCHEMES or url.raw_user is not None:
+                return None
+            validate_url(url)
+            req = self._plan_request(method, url)
+            head, chunked = req.encode_head(b"")
+        except (ValueError, InvalidURL):
+            return None
+        if chunked:
+            return None
+        plan = _FastPlan(url, connection_key(req, self._connector), head, req.request_info, getversion(headers), method == "HEAD")
+        if len(self._fast_plans) >= _MAX_FAST_PLANS:
+            self._fast_plans.clear()
+        self._fast_plans[(method, str_or_url)] = plan
+        return plan
 
     def _cookie_header(self, url: URL, request_cookies: Optional[List[Tuple[str, str]]]) -> Optional[str]:
         """The Cookie header for ``url``: jar cookies plus per-request ones."""
@@ -603,6 +784,21 @@ def _cookies_to_header_pairs(cookies: Any) -> List[Tuple[str, str]]:
     return out
 
 
+def connection_key(req: ClientRequest, connector: BaseConnector) -> ConnectionKey:
+    """The pool key of the connection ``req`` needs."""
+    is_ssl = req.is_ssl
+    return ConnectionKey(
+        req.url.raw_host or "",
+        req.url.port,
+        is_ssl,
+        req.ssl if is_ssl else True,
+        req.proxy,
+        req.proxy_auth,
+        connector.remember_proxy_headers(req.proxy_headers) if req.proxy_headers and req.proxy else None,
+        req.server_hostname if is_ssl else None,
+    )
+
+
 class _Sender:
     """The innermost handler: one request on one connection, to its response head.
 
@@ -628,16 +824,7 @@ class _Sender:
             raise NonHttpUrlClientError(req.url)
         body = req.body
         head, chunked = req.encode_head(body)  # validation happens here, before connecting
-        key = ConnectionKey(
-            req.url.raw_host or "",
-            req.url.port,
-            req.is_ssl,
-            req.ssl if req.is_ssl else True,
-            req.proxy,
-            req.proxy_auth,
-            connector.remember_proxy_headers(req.proxy_headers) if req.proxy_headers and req.proxy else None,
-            req.server_hostname if req.is_ssl else None,
-        )
+        key = connection_key(req, connector)
         for attempt in (0, 1):
             proto = await self._connect(connector, key, req)
             reused = proto.reused
