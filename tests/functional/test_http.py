@@ -672,3 +672,108 @@ async def test_large_compressed_body_read_and_streamed(aiohttp_server) -> None:
                 most = max(most, r.content._size)
             assert total == len(original)
             assert most < 8 << 20  # never the whole decoded body at once
+
+
+# Requests without arguments on a session without middlewares, proxy or auth reuse a
+# cached plan per URL once a pooled connection exists. These pin down that such
+# requests behave exactly like the general ones.
+
+
+async def _warm(session: aioclient.ClientSession, url) -> None:
+    async with session.get(url) as resp:
+        await resp.read()
+
+
+async def test_changed_session_headers_apply_to_the_next_request(aiohttp_server) -> None:
+    server = await aiohttp_server(_app(echo=_echo))
+    url = server.make_url("/echo")
+    async with aioclient.ClientSession(headers={"X-Token": "a"}) as session:
+        for token in ("a", "b", None):
+            if token is None:
+                del session.headers["X-Token"]
+            else:
+                session.headers["X-Token"] = token
+            async with session.get(url) as resp:
+                sent = (await resp.json())["headers"]
+            assert sent.get("X-Token") == token
+
+
+async def test_redirect_chain_from_a_pooled_connection(aiohttp_server) -> None:
+    async def hop(request: web.Request) -> web.Response:
+        n = int(request.match_info["n"])
+        if n == 0:
+            return web.Response(text="arrived")
+        raise (web.HTTPFound if n % 2 else web.HTTPTemporaryRedirect)(f"/hop/{n - 1}")
+
+    async def loop(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/loop")
+
+    app = web.Application()
+    app.router.add_get("/hop/{n}", hop)
+    app.router.add_get("/loop", loop)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        await _warm(session, server.make_url("/hop/0"))
+        async with session.get(server.make_url("/hop/3")) as resp:
+            assert await resp.text() == "arrived"
+            assert [r.status for r in resp.history] == [302, 307, 302]
+            assert resp.history[0].request_info.url == server.make_url("/hop/3")
+            assert resp.url == server.make_url("/hop/0")
+        with pytest.raises(aioclient.TooManyRedirects) as info:
+            await session.get(server.make_url("/loop"))
+        assert len(info.value.history) == 10
+        async with session.get(server.make_url("/hop/1"), allow_redirects=False) as resp:
+            assert resp.status == 302 and resp.history == ()
+
+
+async def test_set_cookie_on_a_pooled_connection_is_sent_next(aiohttp_server) -> None:
+    async def set_cookie(request: web.Request) -> web.Response:
+        response = web.Response(text="set")
+        response.set_cookie("flavour", "oat")
+        return response
+
+    server = await aiohttp_server(_app(set=set_cookie, echo=_echo))
+    # unsafe=True: the server is an IP address, whose cookies a default jar refuses.
+    async with aioclient.ClientSession(cookie_jar=aioclient.CookieJar(unsafe=True)) as session:
+        await _warm(session, server.make_url("/echo"))
+        await _warm(session, server.make_url("/set"))
+        async with session.get(server.make_url("/echo")) as resp:
+            assert (await resp.json())["headers"]["Cookie"] == "flavour=oat"
+
+
+async def test_total_timeout_on_a_pooled_connection(aiohttp_server) -> None:
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.Response(text="late")
+
+    async def quick(request: web.Request) -> web.Response:
+        return web.Response(text="quick")
+
+    server = await aiohttp_server(_app(slow=slow, quick=quick))
+    async with aioclient.ClientSession(timeout=aioclient.ClientTimeout(total=0.3)) as session:
+        await _warm(session, server.make_url("/quick"))
+        with pytest.raises(asyncio.TimeoutError):
+            await session.get(server.make_url("/slow"))
+        async with session.get(server.make_url("/quick")) as resp:  # the task was not left cancelled
+            assert await resp.text() == "quick"
+
+
+async def test_response_details_from_a_pooled_connection(aiohttp_server) -> None:
+    async def missing(request: web.Request) -> web.Response:
+        return web.Response(status=404, text="no")
+
+    server = await aiohttp_server(_app(echo=_echo, missing=missing))
+    url = server.make_url("/echo").with_fragment("part")
+    async with aioclient.ClientSession(headers={"X-Default": "1"}, raise_for_status=True) as session:
+        await _warm(session, url)
+        async with session.get(url) as resp:
+            assert resp.url == server.make_url("/echo") and resp.real_url == url
+            assert resp.request_info.method == "GET"
+            assert resp.request_info.headers["X-Default"] == "1"
+            assert (await resp.json())["path"] == "/echo"
+        async with session.head(url) as resp:
+            assert resp.status == 200 and await resp.read() == b""
+        with pytest.raises(aioclient.ClientResponseError) as info:
+            await session.get(server.make_url("/missing"))
+        assert info.value.status == 404
+        assert info.value.request_info.url == server.make_url("/missing")
