@@ -93,6 +93,11 @@ class Connection:
     @property
     def has_pending(self) -> bool: ...
     @property
+    def body_remaining(self) -> int | None:
+        """Bytes left of a plain Content-Length body the caller may read itself."""
+    def consume_body(self, n: int) -> list[Event]:
+        """Account for ``n`` body bytes read by the caller; the events that completes."""
+    @property
     def is_upgraded(self) -> bool: ...
     @property
     def handshaking(self) -> bool: ...

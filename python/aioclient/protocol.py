@@ -408,6 +408,36 @@ class ResponseHandler(asyncio.Protocol):
         if out and self.transport is not None:
             self.transport.write(out)
 
+    # -- whole-body reads (called by StreamReader.read()) ---------------------
+
+    def read_body_into_one_buffer(self, payload: StreamReader) -> bool:
+        """``read()`` wants the whole body: receive the rest straight into one buffer.
+
+        For a plain Content-Length body of at least ``_DIRECT_BODY_MIN`` bytes still to
+        come, the transport switches to a ``_DirectBody`` buffered protocol and the
+        socket writes into the final ``bytes`` (a ``_core.BodyBuffer``): no per-read
+        objects, no join, fewer and larger reads. Returns False (nothing changed) when
+        that does not apply.
+        """
+        remaining = self._conn.body_remaining
+        transport = self.transport
+        if remaining is None or remaining < _DIRECT_BODY_MIN or transport is None or payload is not self.payload:
+            return False
+        already = payload._take(-1) if payload._buffer else b""
+        body = _core.BodyBuffer(len(already) + remaining)
+        if already:
+            body.write(already)
+        transport.set_protocol(_DirectBody(self, body))
+        self._resume_transport()
+        return True
+
+    def _direct_body_done(self, body: bytes, events: list[Any]) -> None:
+        """The body read by ``_DirectBody`` is complete: deliver it, then the events."""
+        payload = self.payload
+        if payload is not None:
+            payload.feed_data(body)
+        self._dispatch(events)
+
     # -- flow control (called by StreamReader) -------------------------------
 
     def pause_reading(self) -> None:
@@ -463,3 +493,64 @@ class ResponseHandler(asyncio.Protocol):
         transport = self.transport
         if transport is not None:
             transport.abort()
+
+
+# Below this many outstanding body bytes, switching protocols costs more than it saves.
+_DIRECT_BODY_MIN = 1 << 16
+
+
+class _DirectBody(asyncio.BufferedProtocol):
+    """The transport's protocol while the rest of a body goes straight into one buffer.
+
+    ``get_buffer`` hands out the unfilled tail of the body; the engine is told how many
+    body bytes arrived (so it still frames the message and decides reuse). When the
+    body is complete, the connection's ``ResponseHandler`` gets the transport back and
+    the body as one ``bytes``. Anything else (EOF, loss, write flow control) is the
+    handler's business and is passed on.
+    """
+
+    __slots__ = ("_handler", "_body")
+
+    def __init__(self, handler: ResponseHandler, body: Any) -> None:
+        self._handler = handler
+        self._body = body
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._body.tail_view()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        handler = self._handler
+        handler.received_any = True
+        body = self._body
+        body.advance(nbytes)
+        events = handler._conn.consume_body(nbytes)
+        if handler._read_timer is not None:
+            handler._reschedule_read_timer()
+        if body.remaining:
+            return
+        transport = handler.transport
+        if transport is not None:
+            transport.set_protocol(handler)
+        try:
+            data = body.finish()
+        except BufferError:
+            # uvloop holds the buffer until this callback returns: hand over just after.
+            handler._loop.call_soon(self._finish_later, events)
+            return
+        handler._direct_body_done(data, events)
+
+    def _finish_later(self, events: list[Any]) -> None:
+        self._handler._direct_body_done(self._body.finish(), events)
+
+    def eof_received(self) -> bool:
+        return self._handler.eof_received()
+
+    def connection_lost(self, exc: Optional[BaseException]) -> None:
+        self._body.discard()
+        self._handler.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._handler.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._handler.resume_writing()

@@ -177,7 +177,10 @@ class StreamReader:
         if n == 0:
             return b""
         if n < 0:
-            # Reading everything anyway: keep the socket flowing and sleep until EOF.
+            # Reading everything anyway: keep the socket flowing and sleep until EOF,
+            # with the socket writing into one final buffer when the protocol can.
+            if not self._eof and hasattr(self._protocol, "read_body_into_one_buffer"):
+                self._protocol.read_body_into_one_buffer(self)
             self._reading_all = True
             try:
                 while not self._eof:

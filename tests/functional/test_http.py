@@ -6,10 +6,12 @@ import asyncio
 import gzip
 import io
 import json
+import socket
 import zlib
 
 import brotlicffi
 import pytest
+import uvloop
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
@@ -777,3 +779,66 @@ async def test_response_details_from_a_pooled_connection(aiohttp_server) -> None
             await session.get(server.make_url("/missing"))
         assert info.value.status == 404
         assert info.value.request_info.url == server.make_url("/missing")
+
+
+async def test_large_body_read_whole_then_connection_reused(aiohttp_server) -> None:
+    blob = bytes(range(256)) * 4096  # 1 MiB: read() receives it into one buffer
+    peers = set()
+
+    async def big(request: web.Request) -> web.StreamResponse:
+        peers.add(request.transport.get_extra_info("peername"))
+        resp = web.StreamResponse(headers={"Content-Length": str(len(blob))})
+        await resp.prepare(request)
+        for start in range(0, len(blob), 256 * 1024):  # in pieces, with pauses
+            await resp.write(blob[start : start + 256 * 1024])
+            await asyncio.sleep(0.01)
+        return resp
+
+    server = await aiohttp_server(_app(big=big))
+    async with aioclient.ClientSession() as session:
+        for _ in range(3):
+            async with session.get(server.make_url("/big")) as r:
+                assert await r.read() == blob
+    assert len(peers) == 1
+
+
+async def test_large_body_cut_short_while_read_whole(aiohttp_server) -> None:
+    async def short(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Length": "2000000"})
+        await resp.prepare(request)
+        await resp.write(b"a" * 100_000)
+        await asyncio.sleep(0.05)  # the client is in read() by now
+        await resp.write(b"b" * 300_000)
+        await asyncio.sleep(0.05)
+        request.transport.close()
+        return resp
+
+    server = await aiohttp_server(_app(short=short))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientPayloadError):
+            async with session.get(server.make_url("/short")) as r:
+                await r.read()
+
+
+def test_large_body_read_whole_under_uvloop() -> None:
+    # uvloop holds a receive buffer until buffer_updated() returns, unlike asyncio.
+    blob = bytes(range(256)) * 4096
+
+    async def big(request: web.Request) -> web.Response:
+        return web.Response(body=blob)
+
+    async def main() -> None:
+        runner = web.AppRunner(_app(big=big), handle_signals=False, shutdown_timeout=0.5)
+        await runner.setup()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        await web.SockSite(runner, sock).start()
+        try:
+            async with aioclient.ClientSession() as session:
+                for _ in range(3):
+                    async with session.get(f"http://127.0.0.1:{sock.getsockname()[1]}/big") as r:
+                        assert await r.read() == blob
+        finally:
+            await runner.cleanup()
+
+    uvloop.run(main())

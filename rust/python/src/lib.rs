@@ -505,6 +505,28 @@ impl Connection {
         !self.failed && self.http.reusable() && self.tls.iter().all(|l| !l.peer_closed())
     }
 
+    /// Bytes left of a plain Content-Length body that the caller may read straight into
+    /// its own buffer (no TLS, no decoding, nothing buffered here); `None` otherwise.
+    #[getter]
+    fn body_remaining(&self) -> Option<u64> {
+        if !self.tls.is_empty() || self.failed {
+            return None;
+        }
+        self.http.passthrough_len().filter(|&n| n != u64::MAX)
+    }
+
+    /// Account for `n` body bytes the caller read itself (see `body_remaining`);
+    /// returns the events this completes (the end of the message).
+    fn consume_body<'py>(&mut self, py: Python<'py>, n: usize) -> PyResult<Bound<'py, PyList>> {
+        let mut events = Vec::new();
+        self.http.consume_passthrough(n, &mut events);
+        let py_events = events
+            .into_iter()
+            .map(|event| event_to_py(py, event))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, py_events)
+    }
+
     /// True when decoded output is waiting for `receive(b"")`.
     #[getter]
     fn has_pending(&self) -> bool {
@@ -651,6 +673,150 @@ fn ws_deflate_offer(client_max_window_bits: u8) -> String {
     ws::Deflate::offer(client_max_window_bits)
 }
 
+/// `PyBUF_WRITE` (CPython's `Include/pybuffer.h`), which pyo3-ffi exposes only
+/// outside the limited API on older Pythons.
+const PYBUF_WRITE: std::os::raw::c_int = 0x200;
+
+/// A `bytes` object that socket reads fill in place: a whole response body with no copy
+/// after the kernel's (no per-read `bytes`, no join, no zero-filling).
+///
+/// The object starts uninitialised and is never visible to Python until `finish()`,
+/// which only succeeds once every byte has been written. Writes come through
+/// `tail_view()` (a writable memoryview over the unfilled tail, for `recv_into`) or
+/// `write()`. At most one view exists at a time: the next `tail_view()` releases the
+/// previous one, and `finish()` releases the last (failing with `BufferError` while an
+/// event loop still holds it), so no writable view outlives the handover.
+#[pyclass(module = "aioclient._core")]
+struct BodyBuffer {
+    bytes: Option<Py<PyBytes>>,
+    len: usize,
+    filled: usize,
+    view: Option<PyObject>,
+}
+
+impl BodyBuffer {
+    fn base(&self, py: Python<'_>) -> PyResult<*mut std::os::raw::c_char> {
+        let bytes = self
+            .bytes
+            .as_ref()
+            .ok_or_else(|| PyRuntimeError::new_err("the body buffer was handed over"))?;
+        // SAFETY: `bytes` is a live bytes object (we hold a reference); PyBytes_AsString
+        // returns its storage, `len` bytes plus the terminating NUL.
+        Ok(unsafe { pyo3::ffi::PyBytes_AsString(bytes.bind(py).as_ptr()) })
+    }
+
+    fn release_view(&mut self, py: Python<'_>) -> PyResult<()> {
+        if let Some(view) = self.view.take() {
+            view.call_method0(py, "release")?;
+        }
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl BodyBuffer {
+    #[new]
+    fn new(py: Python<'_>, len: usize) -> PyResult<Self> {
+        let size = pyo3::ffi::Py_ssize_t::try_from(len)
+            .map_err(|_| PyValueError::new_err("body buffer too large"))?;
+        // SAFETY: with a null source pointer CPython allocates a new bytes object of
+        // `size` uninitialised bytes. It is referenced only by this BodyBuffer, which
+        // hands it out (`finish`) only after all `len` bytes have been written.
+        let ptr = unsafe { pyo3::ffi::PyBytes_FromStringAndSize(std::ptr::null(), size) };
+        // SAFETY: `ptr` is a new (owned) reference, or null with an exception set.
+        let bytes = unsafe { Bound::from_owned_ptr_or_err(py, ptr)? }.downcast_into::<PyBytes>()?;
+        Ok(Self {
+            bytes: Some(bytes.unbind()),
+            len,
+            filled: 0,
+            view: None,
+        })
+    }
+
+    /// Bytes written so far.
+    #[getter]
+    fn filled(&self) -> usize {
+        self.filled
+    }
+
+    /// Bytes still to write.
+    #[getter]
+    fn remaining(&self) -> usize {
+        self.len - self.filled
+    }
+
+    /// A writable memoryview over the unfilled tail (for `socket.recv_into`).
+    fn tail_view(&mut self, py: Python<'_>) -> PyResult<PyObject> {
+        self.release_view(py)?;
+        if self.filled >= self.len {
+            return Err(PyValueError::new_err("the body buffer is full"));
+        }
+        let base = self.base(py)?;
+        let size = (self.len - self.filled) as pyo3::ffi::Py_ssize_t;
+        // SAFETY: `filled < len`, so `base + filled .. base + len` lies inside the bytes
+        // object's storage, which stays alive while we hold `self.bytes`; the view is
+        // released (made unusable) by `advance` or `finish` before the bytes are handed out.
+        let view = unsafe {
+            let ptr = pyo3::ffi::PyMemoryView_FromMemory(base.add(self.filled), size, PYBUF_WRITE);
+            Bound::from_owned_ptr_or_err(py, ptr)?
+        };
+        self.view = Some(view.clone().unbind());
+        Ok(view.unbind())
+    }
+
+    /// Record that the last `tail_view()` received `n` bytes. (The view is released by
+    /// the next `tail_view()` or by `finish()`: an event loop may still hold it now.)
+    fn advance(&mut self, n: usize) -> PyResult<()> {
+        if n > self.len - self.filled {
+            return Err(PyValueError::new_err(
+                "more bytes than the body buffer holds",
+            ));
+        }
+        self.filled += n;
+        Ok(())
+    }
+
+    /// Copy `data` in after what is already filled.
+    fn write(&mut self, py: Python<'_>, data: &[u8]) -> PyResult<()> {
+        if data.len() > self.len - self.filled {
+            return Err(PyValueError::new_err(
+                "more bytes than the body buffer holds",
+            ));
+        }
+        let base = self.base(py)?;
+        // SAFETY: the destination range `filled .. filled + data.len()` is inside the
+        // storage (checked above) and `data` is another object's memory, so they do not
+        // overlap.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                data.as_ptr(),
+                base.add(self.filled) as *mut u8,
+                data.len(),
+            );
+        }
+        self.filled += data.len();
+        Ok(())
+    }
+
+    /// The body, once every byte is written; the buffer is empty afterwards. Raises
+    /// `BufferError` while the last view is still in use (call again later).
+    fn finish(&mut self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
+        self.release_view(py)?;
+        if self.filled != self.len {
+            return Err(PyValueError::new_err("the body buffer is not full"));
+        }
+        self.bytes
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("the body buffer was handed over"))
+    }
+
+    /// Give up on the body (the connection failed): release the view, drop the bytes.
+    fn discard(&mut self, py: Python<'_>) {
+        let _ = self.release_view(py);
+        self.bytes = None;
+    }
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Connection>()?;
@@ -661,6 +827,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<HandshakeDone>()?;
     m.add_class::<ProtocolError>()?;
     m.add_class::<WebSocketCodec>()?;
+    m.add_class::<BodyBuffer>()?;
     m.add_function(wrap_pyfunction!(encode_head, m)?)?;
     m.add_function(wrap_pyfunction!(ws_handshake_key, m)?)?;
     m.add_function(wrap_pyfunction!(ws_accept_for, m)?)?;
