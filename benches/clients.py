@@ -8,6 +8,7 @@ Loops are bounded by a request count and a time limit.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import resource
@@ -22,6 +23,11 @@ MB = 1 << 20
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_kb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024
 
 
 # -- the floor: no features at all ---------------------------------------------------
@@ -81,37 +87,201 @@ class Floor:
 
 
 # -- clients -----------------------------------------------------------------------
+#
+# Each peer behind one small interface: get(url) -> body bytes, stream(url) -> bytes
+# counted over 64 KiB chunks, post(url, data), get_json(url), close(). Every call checks
+# the status, so a client that fails a request cannot look fast.
 
 
-def make_session(client: str, concurrency: int, tls: bool, force_close: bool = False):
-    ctx = None
-    if tls:
-        ctx = ssl.create_default_context(cafile=os.environ["BENCH_CA"])
-    if client == "aioclient":
-        import aioclient
+class AiohttpStyle:
+    """aioclient and aiohttp: the same API."""
 
-        connector = aioclient.TCPConnector(limit=concurrency, force_close=force_close)
-        return aioclient.ClientSession(connector=connector), None
-    if client == "aiohttp":
-        import aiohttp
+    def __init__(self, module, concurrency: int, tls: bool, force_close: bool) -> None:
+        kwargs = {"limit": concurrency, "force_close": force_close}
+        if tls and module.__name__ == "aiohttp":
+            kwargs["ssl"] = ssl.create_default_context(cafile=os.environ["BENCH_CA"])
+        self.session = module.ClientSession(connector=module.TCPConnector(**kwargs))
 
-        connector = aiohttp.TCPConnector(limit=concurrency, ssl=ctx if ctx else True, force_close=force_close)
-        return aiohttp.ClientSession(connector=connector), None
-    if client == "httpx":
+    async def get(self, url: str) -> bytes:
+        async with self.session.get(url) as r:
+            assert r.status == 200, r.status
+            return await r.read()
+
+    async def stream(self, url: str) -> int:
+        total = 0
+        async with self.session.get(url) as r:
+            assert r.status == 200, r.status
+            async for chunk in r.content.iter_chunked(1 << 16):
+                total += len(chunk)
+        return total
+
+    async def post(self, url: str, data: bytes) -> None:
+        async with self.session.post(url, data=data) as r:
+            assert r.status == 200, r.status
+            await r.read()
+
+    async def get_json(self, url: str):
+        async with self.session.get(url) as r:
+            assert r.status == 200 and r.headers.get("Content-Encoding") == "gzip"
+            return await r.json()
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+class Httpx:
+    def __init__(self, concurrency: int, tls: bool, force_close: bool) -> None:
         import httpx
 
-        return httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency), verify=ctx if ctx else True), None
-    raise SystemExit(f"unknown client {client}")
+        verify = ssl.create_default_context(cafile=os.environ["BENCH_CA"]) if tls else True
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=0 if force_close else None)
+        self.client = httpx.AsyncClient(limits=limits, verify=verify)
 
-
-async def _get_bytes(client: str, session, url: str) -> bytes:
-    if client == "httpx":
-        r = await session.get(url)
-        assert r.status_code == 200
+    async def get(self, url: str) -> bytes:
+        r = await self.client.get(url)
+        assert r.status_code == 200, r.status_code
         return r.content
-    async with session.get(url) as r:
+
+    async def stream(self, url: str) -> int:
+        total = 0
+        async with self.client.stream("GET", url) as r:
+            assert r.status_code == 200
+            async for chunk in r.aiter_bytes(1 << 16):
+                total += len(chunk)
+        return total
+
+    async def post(self, url: str, data: bytes) -> None:
+        r = await self.client.post(url, content=data)
+        assert r.status_code == 200
+
+    async def get_json(self, url: str):
+        r = await self.client.get(url)
+        assert r.status_code == 200
+        return r.json()
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class Pyreqwest:
+    def __init__(self, concurrency: int, tls: bool, force_close: bool) -> None:
+        from pyreqwest.client import ClientBuilder
+
+        builder = ClientBuilder().max_connections(concurrency)
+        if tls:
+            with open(os.environ["BENCH_CA"], "rb") as f:
+                builder = builder.add_root_certificate_pem(f.read())
+        if force_close:
+            builder = builder.pool_max_idle_per_host(0)
+        self.client = builder.build()
+
+    async def get(self, url: str) -> bytes:
+        r = await self.client.get(url).build().send()
         assert r.status == 200, r.status
-        return await r.read()
+        return bytes(await r.bytes())
+
+    async def stream(self, url: str) -> int:
+        total = 0
+        async with self.client.get(url).build_streamed() as r:
+            assert r.status == 200
+            while (chunk := await r.body_reader.read(1 << 16)) is not None:
+                total += len(chunk)
+        return total
+
+    async def post(self, url: str, data: bytes) -> None:
+        r = await self.client.post(url).body_bytes(data).build().send()
+        assert r.status == 200
+
+    async def get_json(self, url: str):
+        r = await self.client.get(url).build().send()
+        assert r.status == 200
+        return await r.json()
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+class Rnet:
+    def __init__(self, concurrency: int, tls: bool, force_close: bool) -> None:
+        import rnet
+        from pathlib import Path
+
+        kwargs = {"pool_max_size": concurrency, "no_keepalive": force_close or None}
+        if tls:
+            kwargs["verify"] = Path(os.environ["BENCH_CA"])
+        self.client = rnet.Client(**kwargs)
+
+    async def get(self, url: str) -> bytes:
+        r = await self.client.get(url)
+        assert r.status == 200, r.status
+        return bytes(await r.bytes())
+
+    async def stream(self, url: str) -> int:
+        total = 0
+        r = await self.client.get(url)
+        assert r.status == 200
+        async with r.stream() as streamer:
+            async for chunk in streamer:
+                total += len(chunk)
+        return total
+
+    async def post(self, url: str, data: bytes) -> None:
+        r = await self.client.post(url, body=data)
+        assert r.status == 200
+        await r.bytes()
+
+    async def get_json(self, url: str):
+        r = await self.client.get(url)
+        assert r.status == 200
+        return await r.json()
+
+    async def close(self) -> None:
+        pass  # rnet has no close; its pool ends with the process
+
+
+class Aiosonic:
+    def __init__(self, concurrency: int, tls: bool, force_close: bool) -> None:
+        import aiosonic
+        from aiosonic.pools import PoolConfig
+
+        pool = PoolConfig(size=concurrency, max_conn_requests=1 if force_close else None)
+        self.client = aiosonic.HTTPClient(connector=aiosonic.TCPConnector(pool_configs={":default": pool}))
+        self.ssl = ssl.create_default_context(cafile=os.environ["BENCH_CA"]) if tls else None
+
+    async def get(self, url: str) -> bytes:
+        r = await self.client.get(url, ssl=self.ssl)
+        assert r.status_code == 200, r.status_code
+        return await r.content()
+
+    async def stream(self, url: str) -> int:
+        total = 0
+        r = await self.client.get(url)
+        assert r.status_code == 200
+        async for chunk in r.iter_bytes():
+            total += len(chunk)
+        return total
+
+    async def post(self, url: str, data: bytes) -> None:
+        r = await self.client.post(url, data=data)
+        assert r.status_code == 200
+        await r.content()
+
+    async def get_json(self, url: str):
+        r = await self.client.get(url)
+        assert r.status_code == 200
+        return await r.json()
+
+    async def close(self) -> None:
+        await self.client.connector.cleanup()
+
+
+def make_client(client: str, concurrency: int, tls: bool, force_close: bool = False):
+    if client in ("aioclient", "aiohttp"):
+        return AiohttpStyle(importlib.import_module(client), concurrency, tls, force_close)
+    peers = {"httpx": Httpx, "pyreqwest": Pyreqwest, "rnet": Rnet, "aiosonic": Aiosonic}
+    if client not in peers:
+        raise SystemExit(f"unknown client {client}")
+    return peers[client](concurrency, tls, force_close)
 
 
 async def run_requests(client: str, base: str, concurrency: int, tls: bool) -> dict:
@@ -121,10 +291,10 @@ async def run_requests(client: str, base: str, concurrency: int, tls: bool) -> d
         await floor.setup()
         get = floor.get_small
     else:
-        session, _ = make_session(client, concurrency, tls)
+        peer = make_client(client, concurrency, tls)
 
         async def get() -> bytes:
-            return await _get_bytes(client, session, url)
+            return await peer.get(url)
 
     for _ in range(concurrency * 2):  # warm up the pool
         assert len(await get()) == SMALL_SIZE
@@ -143,110 +313,92 @@ async def run_requests(client: str, base: str, concurrency: int, tls: bool) -> d
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - start
-    if client == "floor":
-        await floor.close()
-    elif client == "httpx":
-        await session.aclose()
-    else:
-        await session.close()
+    await (floor.close() if client == "floor" else peer.close())
     return {"value": done / elapsed, "unit": "req/s"}
+
+
+async def _repeat(call, check) -> float:
+    """Run ``call`` until DURATION is over (bounded); calls per second."""
+    n = 0
+    start = time.perf_counter()
+    deadline = start + DURATION
+    while time.perf_counter() < deadline and n < 100_000:
+        check(await call())
+        n += 1
+    return n / (time.perf_counter() - start)
 
 
 async def run_handshakes(client: str, base: str) -> dict:
     """New HTTPS connections per second: one TLS handshake per request."""
-    url = base + "small"
-    session, _ = make_session(client, 1, True, force_close=True)
-    n = 0
-    start = time.perf_counter()
-    deadline = start + DURATION
-    while time.perf_counter() < deadline and n < 100_000:
-        assert len(await _get_bytes(client, session, url)) == SMALL_SIZE
-        n += 1
-    elapsed = time.perf_counter() - start
-    await (session.aclose() if client == "httpx" else session.close())
-    return {"value": n / elapsed, "unit": "handshakes/s"}
+    peer = make_client(client, 1, True, force_close=True)
+    rate = await _repeat(lambda: peer.get(base + "small"), lambda body: _expect(len(body), SMALL_SIZE))
+    await peer.close()
+    return {"value": rate, "unit": "handshakes/s"}
 
 
 async def run_stream(client: str, base: str) -> dict:
-    url = base + "100mb.bin"
-    session, _ = make_session(client, 1, False)
-    total = 0
+    peer = make_client(client, 1, False)
     start = time.perf_counter()
-    if client == "httpx":
-        async with session.stream("GET", url) as r:
-            async for chunk in r.aiter_bytes(1 << 16):
-                total += len(chunk)
-        await session.aclose()
-    else:
-        async with session.get(url) as r:
-            async for chunk in r.content.iter_chunked(1 << 16):
-                total += len(chunk)
-        await session.close()
+    total = await peer.stream(base + "100mb.bin")
     elapsed = time.perf_counter() - start
-    assert total == 100 * MB, total
+    await peer.close()
+    _expect(total, 100 * MB)
     return {"value": total / MB / elapsed, "unit": "MB/s"}
 
 
 async def run_read_1mb(client: str, base: str) -> dict:
-    url = base + "1mb.bin"
-    session, _ = make_session(client, 1, False)
-    n = 0
-    start = time.perf_counter()
-    deadline = start + DURATION
-    while time.perf_counter() < deadline and n < 100_000:
-        body = await _get_bytes(client, session, url)
-        assert len(body) == MB
-        n += 1
-    elapsed = time.perf_counter() - start
-    await (session.aclose() if client == "httpx" else session.close())
-    return {"value": n * 1.0 / elapsed, "unit": "MB/s"}
+    peer = make_client(client, 1, False)
+    _expect(len(await peer.get(base + "1mb.bin")), MB)  # warm: the pool, imports, allocator
+    before = peak_rss_mb()
+    rate = await _repeat(lambda: peer.get(base + "1mb.bin"), lambda body: _expect(len(body), MB))
+    await peer.close()
+    # How far the peak grew beyond one warm request; the body itself is 1 MB.
+    return {"value": rate, "unit": "MB/s", "peak_growth_mb": round(peak_rss_mb() - before, 2)}
+
+
+async def run_idle(client: str, base: str, connections: int) -> dict:
+    """Memory per idle pooled connection: open ``connections`` at once, then let them idle."""
+    import gc
+
+    peer = make_client(client, connections, False)
+    _expect(len(await peer.get(base + "small")), SMALL_SIZE)  # imports and first allocations
+    gc.collect()
+    before = current_rss_kb()
+    bodies = await asyncio.gather(*(peer.get(base + "small") for _ in range(connections)))
+    for body in bodies:
+        _expect(len(body), SMALL_SIZE)
+    del bodies
+    gc.collect()
+    per_connection = (current_rss_kb() - before) / connections
+    await peer.close()
+    return {"value": per_connection, "unit": "KB per idle connection"}
 
 
 async def run_post_1mb(client: str, base: str) -> dict:
-    url = base + "upload"
     payload = os.urandom(MB)
-    session, _ = make_session(client, 1, False)
-    n = 0
-    start = time.perf_counter()
-    deadline = start + DURATION
-    while time.perf_counter() < deadline and n < 100_000:
-        if client == "httpx":
-            r = await session.post(url, content=payload)
-            assert r.status_code == 200
-        else:
-            async with session.post(url, data=payload) as r:
-                assert r.status == 200
-                await r.read()
-        n += 1
-    elapsed = time.perf_counter() - start
-    await (session.aclose() if client == "httpx" else session.close())
-    return {"value": n * 1.0 / elapsed, "unit": "MB/s"}
+    peer = make_client(client, 1, False)
+    rate = await _repeat(lambda: peer.post(base + "upload", payload), lambda _: None)
+    await peer.close()
+    return {"value": rate, "unit": "MB/s"}
 
 
 async def run_gzip_json(client: str, base: str) -> dict:
-    url = base + "data.json"
-    session, _ = make_session(client, 1, False)
-    n = 0
-    start = time.perf_counter()
-    deadline = start + DURATION
-    while time.perf_counter() < deadline and n < 100_000:
-        if client == "httpx":
-            r = await session.get(url)
-            data = r.json()
-        else:
-            async with session.get(url) as r:
-                assert r.headers.get("Content-Encoding") == "gzip"
-                data = await r.json()
-        assert len(data["items"]) == 2000
-        n += 1
-    elapsed = time.perf_counter() - start
-    await (session.aclose() if client == "httpx" else session.close())
-    return {"value": n / elapsed, "unit": "req/s"}
+    peer = make_client(client, 1, False)
+    rate = await _repeat(lambda: peer.get_json(base + "data.json"), lambda data: _expect(len(data["items"]), 2000))
+    await peer.close()
+    return {"value": rate, "unit": "req/s"}
+
+
+def _expect(got: int, wanted: int) -> None:
+    if got != wanted:
+        raise AssertionError(f"expected {wanted}, got {got}")
 
 
 async def main(client: str, scenario: str, base: str) -> dict:
     if scenario == "seq":
         return await run_requests(client, base, 1, False)
+    if scenario.startswith("idle"):
+        return await run_idle(client, base, int(scenario[4:].replace("k", "000")))
     if scenario.startswith("conc"):
         return await run_requests(client, base, int(scenario[4:] or 100), False)
     if scenario == "https100":
@@ -270,6 +422,9 @@ if __name__ == "__main__":
         import uvloop
 
         uvloop.install()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # idle10k, conc1000
     result = asyncio.run(main(client, scenario, base))
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)
-    print(json.dumps(result))
+    print(json.dumps(result), flush=True)
+    os._exit(0)  # some peers crash in interpreter finalisation; the result is out

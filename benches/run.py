@@ -28,16 +28,25 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCENARIOS = {
     "seq": "sequential GET, 100 B (req/s)",
+    "conc10": "10 in flight, 100 B (req/s)",
     "conc100": "100 in flight, 100 B (req/s)",
+    "conc1000": "1000 in flight, 100 B (req/s)",
     "https100": "100 in flight over HTTPS, 100 B (req/s)",
     "https_new": "new HTTPS connections (handshakes/s)",
     "stream": "100 MB streamed download (MB/s)",
     "read1mb": "GET 1 MB, read() (MB/s)",
     "post1mb": "POST 1 MB body (MB/s)",
     "gzipjson": "GET gzip JSON + json() (req/s)",
+    "idle10k": "10,000 idle pooled connections (KB each, lower is better)",
 }
+# Run by default; the rest (the in-flight curve, idle memory) on request.
+DEFAULT_SCENARIOS = ("seq", "conc100", "https100", "https_new", "stream", "read1mb", "post1mb", "gzipjson")
+PEERS = ("aioclient", "aiohttp", "pyreqwest", "rnet", "aiosonic", "httpx")
+# Scenarios with a floor client and a wrk figure: (connections in flight).
+REQUEST_SCENARIOS = {"seq": 1, "conc10": 10, "conc100": 100, "conc1000": 1000}
 NGINX_CONF = """
 worker_processes 1;
+worker_rlimit_nofile 30000;
 daemon off;
 pid {root}/nginx.pid;
 error_log {root}/error.log crit;
@@ -138,12 +147,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=2.0)
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--scenarios", default=",".join(DEFAULT_SCENARIOS), help="any of: " + ",".join(SCENARIOS))
     parser.add_argument("--clients", default="")
     parser.add_argument("--uvloop", action="store_true")
     args = parser.parse_args()
     clients = args.clients.split(",") if args.clients else [
-        c for c in ("aioclient", "aiohttp", "httpx") if importlib.util.find_spec(c)
+        c for c in PEERS if importlib.util.find_spec(c)
     ]
     scenarios = args.scenarios.split(",")
     with tempfile.TemporaryDirectory() as tmp:
@@ -153,25 +162,30 @@ def main() -> None:
         try:
             results: dict = {}
             rss: dict = {}
+            growth: dict = {}
             for rnd in range(args.rounds):
                 for scenario in scenarios:
-                    names = list(clients) + (["floor"] if scenario in ("seq", "conc100") else [])
+                    names = list(clients) + (["floor"] if scenario in REQUEST_SCENARIOS else [])
                     order = names if rnd % 2 == 0 else list(reversed(names))
                     for client in order:
                         r = run_one(client, scenario, info, args.seconds, args.uvloop)
                         if r:
                             results.setdefault((scenario, client), []).append(r["value"])
                             rss.setdefault((scenario, client), []).append(r["peak_rss_mb"])
+                            if "peak_growth_mb" in r:
+                                growth.setdefault(client, []).append(r["peak_growth_mb"])
             c_limit = {
-                "seq": wrk_rate(info, 1, args.seconds) if "seq" in scenarios else None,
-                "conc100": wrk_rate(info, 100, args.seconds) if "conc100" in scenarios else None,
+                scenario: wrk_rate(info, connections, args.seconds)
+                for scenario, connections in REQUEST_SCENARIOS.items()
+                if scenario in scenarios
             }
         finally:
             nginx.terminate()
             nginx.wait(timeout=10)
     loop = "uvloop" if args.uvloop else "asyncio"
     print(f"\nmedians of {args.rounds} interleaved rounds, {args.seconds}s each, {loop} loop")
-    header = ["scenario"] + clients + ["floor", "wrk (C)", "aioclient/aiohttp"]
+    peers = [c for c in clients if c not in ("aioclient", "aiohttp")]
+    header = ["scenario"] + clients + ["floor", "wrk (C)", "aioclient/aiohttp"] + (["aioclient/best peer"] if peers else [])
     print(" | ".join(header))
     for scenario in scenarios:
         row = [SCENARIOS.get(scenario, scenario)]
@@ -183,7 +197,16 @@ def main() -> None:
             row.append(f"{med['aioclient'] / med['aiohttp']:.2f}x")
         else:
             row.append("-")
+        if peers:
+            # The strongest other client: highest rate, or least memory for idle10k.
+            others = [med[c] for c in clients if c != "aioclient" and c in med]
+            best = (min if scenario.startswith("idle") else max)(others, default=None)
+            row.append(f"{med['aioclient'] / best:.2f}x" if best and "aioclient" in med else "-")
         print(" | ".join(row))
+    if growth:
+        print("peak RSS growth over a warm request, GET 1 MB read() (MB): " + ", ".join(
+            f"{c} {statistics.median(v):.2f}" for c, v in growth.items()
+        ))
     if "stream" in scenarios:
         print("peak RSS, streamed download (MB): " + ", ".join(
             f"{c} {statistics.median(rss[('stream', c)]):.0f}" for c in clients if ("stream", c) in rss
