@@ -5,7 +5,7 @@
 Starts nginx (Debian's, one worker pinned to CPU 1) on 127.0.0.1 with generated files,
 runs each (client, scenario) in its own process pinned to CPU 0, interleaving clients
 over several rounds, and prints medians with the ratio to aiohttp. ``wrk`` (if
-installed) gives the C limit for the request scenarios. Needs: nginx, taskset; the
+installed) gives the C limit for the request scenarios, curl for the download. Needs: nginx, taskset; the
 ``bench`` extra (aiohttp, trustme for HTTPS).
 """
 
@@ -143,6 +143,19 @@ def wrk_rate(info: dict, connections: int, seconds: float) -> float | None:
     return None
 
 
+def curl_rate(info: dict) -> float | None:
+    """curl's rate for the 100 MB download (MB/s), pinned like the clients."""
+    curl = shutil.which("curl")
+    if not curl:
+        return None
+    url = f"http://127.0.0.1:{info['port']}/100mb.bin"
+    out = subprocess.run(
+        ["taskset", "-c", "0", curl, "-s", "-o", "/dev/null", "-w", "%{speed_download}", url],
+        capture_output=True, text=True, timeout=120,
+    )
+    return float(out.stdout) / (1 << 20) if out.returncode == 0 else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -179,13 +192,16 @@ def main() -> None:
                 for scenario, connections in REQUEST_SCENARIOS.items()
                 if scenario in scenarios
             }
+            if "stream" in scenarios:
+                rates = [r for r in (curl_rate(info) for _ in range(args.rounds)) if r]
+                c_limit["stream"] = statistics.median(rates) if rates else None
         finally:
             nginx.terminate()
             nginx.wait(timeout=10)
     loop = "uvloop" if args.uvloop else "asyncio"
     print(f"\nmedians of {args.rounds} interleaved rounds, {args.seconds}s each, {loop} loop")
     peers = [c for c in clients if c not in ("aioclient", "aiohttp")]
-    header = ["scenario"] + clients + ["floor", "wrk (C)", "aioclient/aiohttp"] + (["aioclient/best peer"] if peers else [])
+    header = ["scenario"] + clients + ["floor", "wrk / curl (C)", "aioclient/aiohttp"] + (["aioclient/best peer"] if peers else [])
     print(" | ".join(header))
     for scenario in scenarios:
         row = [SCENARIOS.get(scenario, scenario)]
