@@ -82,6 +82,8 @@ class Connection:
         """Bytes to write for a piece of a streamed body."""
     def send_raw(self, data: bytes) -> bytes:
         """Bytes to write for an upgraded connection's stream."""
+    def enter_plain_tunnel(self) -> None:
+        """After a 2xx to CONNECT: a fresh HTTP/1.1 exchange inside the tunnel."""
     def close_tls(self) -> bytes:
         """close_notify for every TLS layer."""
     def receive(self, data: bytes) -> tuple[list[Event], bytes]:

@@ -75,6 +75,7 @@ class ConnectionKey(NamedTuple):
     proxy_auth: Optional["BasicAuth"]
     proxy_headers_hash: Optional[int]
     server_hostname: Optional[str] = None  # per-request SNI/verification name override
+    tunnel: bool = False  # CONNECT through an HTTP proxy although the target is not TLS (ws://)
 
 
 def tls_exception(key: Optional[ConnectionKey], event: Any) -> BaseException:
@@ -640,11 +641,13 @@ class TCPConnector(BaseConnector):
             raise ConnectionTimeoutError(f"Connection timeout to host {host}:{port}") from exc
 
     async def _open_via_proxy(self, key: ConnectionKey, traces: Optional[List["Trace"]]) -> ResponseHandler:
-        """Connect to the proxy (over TLS for https:// proxies); tunnel if the target is TLS.
+        """Connect to the proxy (over TLS for https:// proxies); tunnel if the target is TLS
+        or a WebSocket.
 
         For an https target the tunnel is ``CONNECT host:port`` and then TLS to the
         origin inside it: inside the proxy's TLS session too when the proxy is https.
-        Each TLS layer is verified against its own settings.
+        Each TLS layer is verified against its own settings. ws:// targets are tunnelled
+        too, as RFC 6455 §4.1 asks: proxies rarely forward an Upgrade in absolute form.
         """
         proxy = key.proxy
         assert proxy is not None
@@ -664,7 +667,7 @@ class TCPConnector(BaseConnector):
                 raise
             raise ClientProxyConnectionError(key, exc.os_error) from exc  # type: ignore[arg-type]
         proto.key = key
-        if not key.is_ssl:
+        if not key.is_ssl and not key.tunnel:
             return proto  # plain target: absolute-form requests go through as they are
         try:
             await self._connect_tunnel(proto, key)
@@ -758,6 +761,9 @@ class TCPConnector(BaseConnector):
                 message=response_head.reason.decode("latin-1"),
                 headers=response_headers,
             )
+        if not key.is_ssl:
+            proto.enter_plain_tunnel()  # ws://: the request goes inside as it is
+            return
         ssl = key.ssl
         if isinstance(ssl, _ssl.SSLContext):
             raise ClientConnectorSSLError(

@@ -335,6 +335,10 @@ class ResponseHandler(asyncio.Protocol):
 
     # -- request side --------------------------------------------------------
 
+    def enter_plain_tunnel(self) -> None:
+        """A CONNECT tunnel without TLS inside is open: HTTP starts afresh through it."""
+        self._conn.enter_plain_tunnel()
+
     def start_tls(self, config: Any, server_name: str, *, tunnel: bool = False) -> asyncio.Future[Any]:
         """Start a TLS layer (inside the previous one if ``tunnel``); resolves on handshake."""
         waiter = self._loop.create_future()

@@ -147,6 +147,12 @@ class ClientRequest:
         return self.url.scheme in ("https", "wss")
 
     @property
+    def proxy_forwarded(self) -> bool:
+        """True when an HTTP proxy receives this request itself (absolute form), rather
+        than a CONNECT tunnel carrying it: plain http:// targets only."""
+        return self.proxy is not None and self.url.scheme == "http" and self.proxy.scheme in ("http", "https")
+
+    @property
     def request_info(self) -> RequestInfo:
         """The request as seen by exceptions and ``ClientResponse.request_info``."""
         return RequestInfo(self.url, self.method, CIMultiDictProxy(self.headers), self.original_url)
@@ -160,7 +166,7 @@ class ClientRequest:
         url = self.url
         if self.method == "CONNECT":
             return f"{url.raw_host}:{url.port}"
-        if self.proxy is not None and not self.is_ssl and self.proxy.scheme in ("http", "https"):
+        if self.proxy_forwarded:
             # Absolute form for a plain HTTP proxy (RFC 9112 §3.2.2); SOCKS is a tunnel.
             return str(url.with_fragment(None))
         return url.raw_path_qs or "/"
@@ -196,9 +202,9 @@ class ClientRequest:
             pairs.append(("Cookie", self._cookie_header))
         if self.auth is not None and "Authorization" not in headers:
             pairs.append(("Authorization", self.auth.encode()))
-        if self.proxy is not None and not self.is_ssl and self.proxy.scheme in ("http", "https"):
+        if self.proxy_forwarded:
             # Plain target through a proxy: these go to the proxy with the request itself
-            # (for https targets they go with CONNECT and never reach the origin).
+            # (through a tunnel they go with CONNECT and never reach the origin).
             if self.proxy_auth is not None:
                 pairs.append(("Proxy-Authorization", self.proxy_auth.encode()))
             if self.proxy_headers:

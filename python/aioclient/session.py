@@ -796,6 +796,7 @@ def connection_key(req: ClientRequest, connector: BaseConnector) -> ConnectionKe
         req.proxy_auth,
         connector.remember_proxy_headers(req.proxy_headers) if req.proxy_headers and req.proxy else None,
         req.server_hostname if is_ssl else None,
+        req.url.scheme == "ws" and req.proxy is not None,
     )
 
 

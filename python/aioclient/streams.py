@@ -37,6 +37,7 @@ class StreamReader:
         "_limit",
         "_loop",
         "_buffer",
+        "_offset",
         "_size",
         "_eof",
         "_waiter",
@@ -52,7 +53,8 @@ class StreamReader:
         self._limit = limit
         self._loop = loop or asyncio.get_event_loop()
         self._buffer: Deque[bytes] = collections.deque()
-        self._size = 0
+        self._offset = 0  # bytes of _buffer[0] already read
+        self._size = 0  # unread bytes in _buffer
         self._eof = False
         self._waiter: Optional[asyncio.Future[None]] = None
         self._exception: Optional[BaseException] = None
@@ -143,29 +145,57 @@ class StreamReader:
             self._protocol.resume_reading()
 
     def _take(self, n: int) -> bytes:
-        """Up to ``n`` bytes from the buffer (n < 0: everything)."""
+        """Up to ``n`` bytes from the buffer (n < 0: everything).
+
+        A partly read first chunk is tracked by ``_offset`` rather than re-sliced, so
+        reading a large chunk in small pieces copies each byte once.
+        """
         buffer = self._buffer
+        offset = self._offset
         if n < 0 or n >= self._size:
             if len(buffer) == 1:
-                data = buffer.popleft()
+                chunk = buffer.popleft()
+                data = chunk[offset:] if offset else chunk
             else:
+                if offset:
+                    buffer[0] = buffer[0][offset:]
                 data = b"".join(buffer)
                 buffer.clear()
+            self._offset = 0
         else:
-            parts = []
-            left = n
-            while left:
-                chunk = buffer[0]
-                if len(chunk) <= left:
-                    parts.append(buffer.popleft())
-                    left -= len(chunk)
+            chunk = buffer[0]
+            end = offset + n
+            if end <= len(chunk):
+                data = chunk[offset:end]
+                if end == len(chunk):
+                    buffer.popleft()
+                    self._offset = 0
                 else:
-                    parts.append(chunk[:left])
-                    buffer[0] = chunk[left:]
-                    left = 0
-            data = b"".join(parts)
+                    self._offset = end
+            else:
+                parts = []
+                left = n
+                while left:
+                    chunk = buffer[0]
+                    available = len(chunk) - self._offset
+                    if available <= left:
+                        parts.append(chunk[self._offset :] if self._offset else chunk)
+                        buffer.popleft()
+                        self._offset = 0
+                        left -= available
+                    else:
+                        parts.append(chunk[self._offset : self._offset + left])
+                        self._offset += left
+                        left = 0
+                data = b"".join(parts)
         self._consumed(len(data))
         return data
+
+    def _unsplit_first(self) -> None:
+        """Drop the read part of the first chunk (for methods that look at whole chunks)."""
+        if self._offset:
+            self._buffer[0] = self._buffer[0][self._offset :]
+            self._offset = 0
 
     def _check(self) -> None:
         if self._exception is not None:
@@ -212,6 +242,7 @@ class StreamReader:
             self._check()
         if not self._buffer:
             return (b"", True)
+        self._unsplit_first()
         data = self._buffer.popleft()
         self._consumed(len(data))
         return (data, False)
@@ -239,6 +270,7 @@ class StreamReader:
         start = 0
         while True:
             if self._buffer:
+                self._unsplit_first()
                 if len(self._buffer) > 1:
                     joined = b"".join(self._buffer)
                     self._buffer.clear()
@@ -268,6 +300,7 @@ class StreamReader:
     def unread_data(self, data: bytes) -> None:
         """Put ``data`` back at the front of the buffer."""
         if data:
+            self._unsplit_first()
             self._buffer.appendleft(data)
             self._size += len(data)
 
@@ -294,6 +327,7 @@ class EmptyStreamReader(StreamReader):
         self._protocol = None
         self._limit = 0
         self._buffer = collections.deque()
+        self._offset = 0
         self._size = 0
         self._eof = True
         self._waiter = None

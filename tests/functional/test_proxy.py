@@ -240,30 +240,37 @@ def _ws_echo_app() -> web.Application:
 
 
 @pytest.mark.parametrize("proxy_kind", ["plain_proxy", "tls_proxy"])
-async def test_wss_through_proxies(request, aiohttp_server, ca, trust, proxy_kind) -> None:
+@pytest.mark.parametrize("scheme", ["ws", "wss"])
+async def test_websocket_through_proxies(request, aiohttp_server, ca, trust, proxy_kind, scheme) -> None:
     proxy = request.getfixturevalue(proxy_kind)
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(ctx)
+    ctx = None
+    if scheme == "wss":
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(ctx)
     server = await aiohttp_server(_ws_echo_app(), ssl_context=ctx)
-    url = str(server.make_url("/ws").with_scheme("wss"))
+    url = str(server.make_url("/ws").with_scheme(scheme))
     async with aioclient.ClientSession() as session:
         async with session.ws_connect(url, proxy=proxy) as ws:
             await ws.send_str("hi")
             assert await ws.receive_str() == "echo:hi"
 
 
-async def test_wss_proxy_from_environment(aiohttp_server, ca, trust, auth_proxy, monkeypatch) -> None:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(ctx)
+@pytest.mark.parametrize("scheme", ["ws", "wss"])
+async def test_websocket_proxy_from_environment(aiohttp_server, ca, trust, auth_proxy, monkeypatch, scheme) -> None:
+    ctx = None
+    if scheme == "wss":
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(ctx)
     server = await aiohttp_server(_ws_echo_app(), ssl_context=ctx)
-    url = str(server.make_url("/ws").with_scheme("wss"))
+    url = str(server.make_url("/ws").with_scheme(scheme))
+    variable = f"{scheme.upper()}_PROXY"
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    monkeypatch.setenv("WSS_PROXY", auth_proxy.replace("http://", "http://user:wrong@"))
+    monkeypatch.setenv(variable, auth_proxy.replace("http://", "http://user:wrong@"))
     async with aioclient.ClientSession(trust_env=True) as session:
         with pytest.raises(aioclient.ClientHttpProxyError):
             await session.ws_connect(url)  # the proxy refuses: it was used
-        monkeypatch.setenv("WSS_PROXY", auth_proxy.replace("http://", "http://user:secret@"))
+        monkeypatch.setenv(variable, auth_proxy.replace("http://", "http://user:secret@"))
         async with session.ws_connect(url) as ws:
             await ws.send_str("env")
             assert await ws.receive_str() == "echo:env"

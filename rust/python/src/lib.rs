@@ -250,6 +250,16 @@ impl Connection {
         self.wrap(depth, data)
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
+
+    /// A new HTTP/1.1 exchange with the same limits (inside a freshly opened tunnel).
+    fn restart_http(&mut self) {
+        let (max_line_size, max_field_size, max_headers) = self.limits;
+        self.http = h1::Connection::new(Limits {
+            max_line_size,
+            max_field_size,
+            max_headers,
+        });
+    }
 }
 
 #[pymethods]
@@ -294,12 +304,7 @@ impl Connection {
         let (session, hello) = TlsSession::new(&config.inner, server_name)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         if tunnel {
-            let (a, b, c) = self.limits;
-            self.http = h1::Connection::new(Limits {
-                max_line_size: a,
-                max_field_size: b,
-                max_headers: c,
-            });
+            self.restart_http();
         }
         self.tls.push(session);
         self.handshaking = true;
@@ -308,6 +313,16 @@ impl Connection {
             .wrap(depth, hello)
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         Ok(PyBytes::new(py, &wire))
+    }
+
+    /// A CONNECT tunnel carrying plain HTTP (a ws:// target) is open: the next request
+    /// is a fresh HTTP/1.1 exchange inside it.
+    fn enter_plain_tunnel(&mut self) -> PyResult<()> {
+        if !self.http.is_upgraded() {
+            return Err(PyValueError::new_err("no CONNECT tunnel is open"));
+        }
+        self.restart_http();
+        Ok(())
     }
 
     /// Write a request: a head from `encode_head` plus an optional small body.

@@ -1,0 +1,80 @@
+"""StreamReader's reading methods over chunks split at every kind of boundary."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from aioclient.streams import StreamReader
+
+
+class _Flow:
+    """Counts the reader's flow-control calls (the protocol side of a StreamReader)."""
+
+    def __init__(self) -> None:
+        self.paused = 0
+        self.resumed = 0
+
+    def pause_reading(self) -> None:
+        self.paused += 1
+
+    def resume_reading(self) -> None:
+        self.resumed += 1
+
+
+def _reader(*chunks: bytes, limit: int = 2**16) -> StreamReader:
+    reader = StreamReader(_Flow(), limit, loop=asyncio.get_running_loop())
+    for chunk in chunks:
+        reader.feed_data(chunk)
+    reader.feed_eof()
+    return reader
+
+
+async def test_small_reads_from_large_chunks_return_every_byte_in_order() -> None:
+    data = bytes(range(256)) * 3000
+    reader = _reader(data[:300_000], data[300_000:500_000], data[500_000:])
+    pieces = [piece async for piece in reader.iter_chunked(65_536)]
+    assert b"".join(pieces) == data
+    assert all(len(p) == 65_536 for p in pieces[:-1])
+    assert reader.at_eof()
+
+
+@pytest.mark.parametrize("n", [1, 7, 100, 4096, 65_535])
+async def test_reads_across_chunk_boundaries(n: int) -> None:
+    data = bytes(range(256)) * 64
+    chunks = [data[i : i + 1000] for i in range(0, len(data), 1000)]
+    reader = _reader(*chunks)
+    out = []
+    while piece := await reader.read(n):
+        assert len(piece) <= n
+        out.append(piece)
+    assert b"".join(out) == data
+
+
+async def test_line_and_exact_reads_after_a_partial_read() -> None:
+    reader = _reader(b"abcdef\nghi", b"jkl\nmnop", b"qrstuvwxyz")
+    assert await reader.read(2) == b"ab"
+    assert await reader.readline() == b"cdef\n"
+    assert await reader.readexactly(3) == b"ghi"
+    assert await reader.readuntil(b"\n") == b"jkl\n"
+    assert await reader.read(1) == b"m"
+    reader.unread_data(b"M")
+    assert await reader.readchunk() == (b"M", False)
+    assert await reader.read(3) == b"nop"
+    assert await reader.readany() == b"qrstuvwxyz"
+    assert await reader.read() == b""
+    with pytest.raises(asyncio.IncompleteReadError):
+        await _reader(b"abc").readexactly(4)
+
+
+async def test_flow_control_pauses_above_twice_the_limit_and_resumes_below_it() -> None:
+    reader = StreamReader(_Flow(), 100, loop=asyncio.get_running_loop())
+    reader.feed_data(b"x" * 150)
+    assert reader._protocol.paused == 0
+    reader.feed_data(b"x" * 100)
+    assert reader._protocol.paused == 1
+    await reader.read(100)
+    assert reader._protocol.resumed == 0  # 150 left: still above the limit
+    await reader.read(100)
+    assert reader._protocol.resumed == 1
