@@ -79,6 +79,8 @@ class WSMessage(NamedTuple):
 
 
 WS_CLOSED_MESSAGE = WSMessage(WSMsgType.CLOSED, None, None)
+# Plain ints for the per-message paths (enum attribute lookups cost more).
+_TEXT, _BINARY = int(WSMsgType.TEXT), int(WSMsgType.BINARY)
 WS_CLOSING_MESSAGE = WSMessage(WSMsgType.CLOSING, None, None)
 
 
@@ -253,10 +255,11 @@ class ClientWebSocketResponse:
     # -- sending ---------------------------------------------------------------
 
     def _write(self, opcode: int, payload: bytes, compress: Optional[bool] = None) -> None:
-        if self._proto.transport is None or self._proto.transport.is_closing():
+        proto = self._proto
+        transport = proto.transport
+        if transport is None or transport.is_closing():
             raise ConnectionResetError("Cannot write to closing transport")
-        frame = self._codec.encode(opcode, payload, True, bool(self._compress) if compress is None else bool(compress))
-        self._proto.send_raw(frame)
+        proto.send_raw(self._codec.encode(opcode, payload, True, bool(self._compress) if compress is None else compress))
 
     async def send_frame(self, message: bytes, opcode: int, compress: Optional[int] = None) -> None:
         """Send one frame of any opcode."""
@@ -276,13 +279,17 @@ class ClientWebSocketResponse:
         """Send a text message."""
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        await self.send_frame(data.encode("utf-8"), WSMsgType.TEXT, compress)
+        self._write(_TEXT, data.encode("utf-8"), None if compress is None else bool(compress))
+        if self._proto._writing_paused:
+            await self._proto.drain()
 
     async def send_bytes(self, data: Union[bytes, bytearray, memoryview], compress: Optional[int] = None) -> None:
         """Send a binary message."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        await self.send_frame(bytes(data), WSMsgType.BINARY, compress)
+        self._write(_BINARY, bytes(data), None if compress is None else bool(compress))
+        if self._proto._writing_paused:
+            await self._proto.drain()
 
     async def send_json(self, data: Any, compress: Optional[int] = None, *, dumps: Callable[[Any], str] = _json.dumps) -> None:
         """Send ``dumps(data)`` as a text message."""
@@ -372,8 +379,13 @@ class ClientWebSocketResponse:
                 return WS_CLOSED_MESSAGE
             finally:
                 self._waiting = False
-            self._schedule_heartbeat()
+            if self._heartbeat is not None:
+                self._schedule_heartbeat()
             opcode, data, extra = item
+            if opcode == _TEXT:
+                return WSMessage(WSMsgType.TEXT, data if self._decode_text else data.encode("utf-8"), None)
+            if opcode == _BINARY:
+                return WSMessage(WSMsgType.BINARY, data, None)
             if opcode == -1:
                 error = WebSocketError(extra, data)
                 self._exception = error
@@ -404,9 +416,7 @@ class ClientWebSocketResponse:
                 if self._autoping:
                     continue
                 return WSMessage(WSMsgType.PONG, data, None)
-            if opcode == WSMsgType.TEXT:
-                return WSMessage(WSMsgType.TEXT, data if self._decode_text else data.encode("utf-8"), None)
-            return WSMessage(WSMsgType.BINARY, data, None)
+            raise AssertionError(f"unexpected opcode {opcode}")  # pragma: no cover - the codec emits no other
 
     async def receive_str(self, *, timeout: Optional[float] = None) -> str:
         """The next message, which must be text."""
