@@ -76,8 +76,12 @@ class Connection:
         chunked: bool,
         decompress: bool,
         max_decompressed_size: Optional[int],
+        read_until_eof: bool = True,
     ) -> bytes:
-        """Bytes to write for a request head (from encode_head) and small body."""
+        """Bytes to write for a request head (from encode_head) and small body.
+
+        With ``read_until_eof=False`` a response framed by neither Content-Length nor
+        chunked coding has an empty body and closes the connection."""
     def send_body(self, data: bytes, last: bool = False) -> bytes:
         """Bytes to write for a piece of a streamed body."""
     def send_raw(self, data: bytes) -> bytes:

@@ -359,6 +359,7 @@ class ResponseHandler(asyncio.Protocol):
         decompress: bool,
         max_decompressed_size: Optional[int],
         expect_continue: bool = False,
+        read_until_eof: bool = True,
     ) -> asyncio.Future[Any]:
         """Write a pre-encoded request head (and small body); return the head waiter."""
         if self._exception is not None:
@@ -369,7 +370,7 @@ class ResponseHandler(asyncio.Protocol):
             self.continue_waiter = self._loop.create_future()
         self._request_chunked = chunked
         data = self._conn.send_request(
-            head, body, no_body, connect, chunked, decompress, max_decompressed_size
+            head, body, no_body, connect, chunked, decompress, max_decompressed_size, read_until_eof
         )
         self.transport.write(data)  # type: ignore[union-attr]
         if self._read_timeout is not None:

@@ -62,6 +62,7 @@ class ClientRequest:
         "server_hostname",
         "version",
         "auto_decompress",
+        "read_until_eof",
         "max_line_size",
         "max_field_size",
         "max_headers",
@@ -90,6 +91,7 @@ class ClientRequest:
         server_hostname: Optional[str] = None,
         version: Tuple[int, int] = (1, 1),
         auto_decompress: bool = True,
+        read_until_eof: bool = True,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
@@ -113,6 +115,7 @@ class ClientRequest:
         self.server_hostname = server_hostname
         self.version = version
         self.auto_decompress = auto_decompress
+        self.read_until_eof = read_until_eof
         self.max_line_size = max_line_size
         self.max_field_size = max_field_size
         self.max_headers = max_headers
@@ -278,6 +281,7 @@ class ClientRequest:
             chunked=chunked,
             decompress=self.auto_decompress,
             max_decompressed_size=max_decompressed_size,
+            read_until_eof=self.read_until_eof,
             expect_continue=self.expect100,
         )
         if inline:

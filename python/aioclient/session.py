@@ -548,6 +548,7 @@ class ClientSession:
                     server_hostname=server_hostname,
                     version=self._version,
                     auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
+                    read_until_eof=read_until_eof,
                     max_line_size=max_line_size or self._max_line_size,
                     max_field_size=max_field_size or self._max_field_size,
                     max_headers=max_headers or self._max_headers,

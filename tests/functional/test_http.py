@@ -390,6 +390,29 @@ async def test_body_cut_short_is_payload_error(aiohttp_server) -> None:
                 await r.read()
 
 
+async def test_read_until_eof_false_ignores_an_unframed_body(aiohttp_server) -> None:
+    # To an HTTP/1.0 request, aiohttp.web answers without length framing; force_close()
+    # makes the connection's end the body's end.
+    async def unframed(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.force_close()
+        await resp.prepare(request)
+        await resp.write(b"until the end")
+        return resp
+
+    server = await aiohttp_server(_app(unframed=unframed))
+    async with aioclient.ClientSession(version=aioclient.HttpVersion10) as session:
+        async with session.get(server.make_url("/unframed")) as r:
+            assert r.headers.get("Content-Length") is None
+            assert await r.read() == b"until the end"
+        async with session.get(server.make_url("/unframed"), read_until_eof=False) as r:
+            assert r.status == 200
+            assert await r.read() == b""
+        # The unread rest never becomes the next response.
+        async with session.get(server.make_url("/unframed")) as r:
+            assert await r.read() == b"until the end"
+
+
 async def test_server_closes_before_answering(aiohttp_server) -> None:
     async def hangup(request: web.Request) -> web.Response:
         request.transport.close()

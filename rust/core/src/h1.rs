@@ -59,6 +59,9 @@ pub struct RequestOptions {
     pub decompress: bool,
     /// Fail once the decoded body passes this many bytes.
     pub max_decompressed_size: Option<u64>,
+    /// aiohttp's `read_until_eof=False`: a response framed by neither Content-Length nor
+    /// chunked coding ends at its head (and the connection is not reused).
+    pub body_needs_framing: bool,
 }
 
 /// The head of a final response and the framing facts the caller needs.
@@ -811,6 +814,9 @@ impl Connection {
         }
         if matches!(framing, Some(Framing::Close)) || upgrade {
             keep_alive = false;
+            if self.opts.body_needs_framing {
+                framing = None;
+            }
         }
         self.keep_alive = keep_alive;
         self.received = 0;

@@ -172,6 +172,27 @@ fn no_body_statuses_and_head() {
 }
 
 #[test]
+fn read_until_eof_off_ends_an_unframed_response_at_its_head() {
+    let opts = RequestOptions {
+        body_needs_framing: true,
+        ..plain()
+    };
+    let wire: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nrest of the stream";
+    let (events, reusable) = run(opts, &[wire], false);
+    assert_eq!(body_of(&events), b"");
+    assert!(matches!(events.last(), Some(Event::End(_))));
+    assert!(!reusable);
+    // Framed bodies are read as usual.
+    let (events, reusable) = run(
+        opts,
+        &[b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"],
+        false,
+    );
+    assert_eq!(body_of(&events), b"ok");
+    assert!(reusable);
+}
+
+#[test]
 fn informational_responses_are_reported_not_final() {
     let wire = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx";
     let events = assert_split_invariant(plain(), wire, false);

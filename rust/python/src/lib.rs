@@ -327,7 +327,7 @@ impl Connection {
 
     /// Write a request: a head from `encode_head` plus an optional small body.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (head, body, no_body, connect, chunked, decompress, max_decompressed_size))]
+    #[pyo3(signature = (head, body, no_body, connect, chunked, decompress, max_decompressed_size, read_until_eof=true))]
     fn send_request<'py>(
         &mut self,
         py: Python<'py>,
@@ -338,12 +338,14 @@ impl Connection {
         chunked: bool,
         decompress: bool,
         max_decompressed_size: Option<u64>,
+        read_until_eof: bool,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let opts = RequestOptions {
             head: no_body,
             connect,
             decompress,
             max_decompressed_size,
+            body_needs_framing: !read_until_eof,
         };
         let mut out = Vec::with_capacity(head.len() + body.map_or(0, |b| b.len()) + 16);
         self.http
