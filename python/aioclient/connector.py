@@ -12,12 +12,14 @@ import socket
 import ssl as _ssl
 import sys
 from collections import deque
+from contextlib import contextmanager
 from typing import (
     TYPE_CHECKING,
     Any,
     Callable,
     Deque,
     Dict,
+    Iterator,
     List,
     NamedTuple,
     Optional,
@@ -91,6 +93,17 @@ def tls_exception(key: Optional[ConnectionKey], event: Any) -> BaseException:
         cert_error.reason = event.message  # type: ignore[attr-defined]
         return ClientConnectorCertificateError(key, cert_error)  # type: ignore[arg-type]
     return ClientConnectorSSLError(key, _ssl.SSLError(1, message))  # type: ignore[arg-type]
+
+
+@contextmanager
+def _map_ssl_errors(key: ConnectionKey) -> Iterator[None]:
+    """Python's ssl errors during a handshake as aiohttp's connector exceptions."""
+    try:
+        yield
+    except _ssl.SSLCertVerificationError as exc:
+        raise ClientConnectorCertificateError(key, exc) from exc  # type: ignore[arg-type]
+    except _ssl.SSLError as exc:
+        raise ClientConnectorSSLError(key, exc) from exc  # type: ignore[arg-type]
 
 
 class _Pool:
@@ -701,7 +714,6 @@ class TCPConnector(BaseConnector):
                 self._loop, sock, proxy.scheme, key.host, port,
                 auth.login if auth is not None else None, auth.password if auth is not None else None, resolved,
             )
-            _, proto = await self._loop.create_connection(self._protocol_factory, sock=sock)
         except OSError as exc:
             sock.close()
             if isinstance(exc, ClientConnectorError):
@@ -710,21 +722,7 @@ class TCPConnector(BaseConnector):
         except BaseException:
             sock.close()
             raise
-        proto.key = key
-        if key.is_ssl:
-            ssl = key.ssl
-            if isinstance(ssl, _ssl.SSLContext):
-                proto.abort()
-                raise ClientConnectorSSLError(
-                    key,  # type: ignore[arg-type]
-                    _ssl.SSLError(1, "an ssl.SSLContext cannot be used through a SOCKS proxy yet; use ssl=True, False or Fingerprint"),
-                )
-            try:
-                await proto.start_tls(engine_config(ssl), key.server_hostname or key.host)
-            except BaseException:
-                proto.abort()
-                raise
-        return proto
+        return await self._start_connection(key, sock)
 
     async def _connect_tunnel(self, proto: ResponseHandler, key: ConnectionKey) -> None:
         from . import _core
@@ -765,12 +763,23 @@ class TCPConnector(BaseConnector):
             proto.enter_plain_tunnel()  # ws://: the request goes inside as it is
             return
         ssl = key.ssl
-        if isinstance(ssl, _ssl.SSLContext):
+        server_hostname = key.server_hostname or key.host.rstrip(".")
+        if not isinstance(ssl, _ssl.SSLContext):
+            await proto.start_tls(engine_config(ssl), server_hostname, tunnel=True)
+            return
+        if proto.tls:
+            # Python's ssl can only wrap the socket's transport, which here carries the
+            # proxy's TLS session (run by the engine): it cannot nest inside it.
             raise ClientConnectorSSLError(
                 key,  # type: ignore[arg-type]
-                _ssl.SSLError(1, "an ssl.SSLContext cannot be used inside a proxy tunnel; use ssl=True, False or Fingerprint"),
+                _ssl.SSLError(1, "an ssl.SSLContext cannot be used through an https:// proxy; use ssl=True, False or Fingerprint"),
             )
-        await proto.start_tls(engine_config(ssl), key.server_hostname or key.host, tunnel=True)
+        proto.enter_plain_tunnel()
+        with _map_ssl_errors(key):
+            transport = await self._loop.start_tls(
+                proto.transport, proto, ssl, server_hostname=server_hostname  # type: ignore[arg-type]
+            )
+        proto.transport = transport  # type: ignore[assignment]
 
     def remember_proxy_headers(self, headers: Any) -> Optional[int]:
         """Keep ``proxy_headers`` for the CONNECT of the key that carries their hash."""
@@ -783,23 +792,30 @@ class TCPConnector(BaseConnector):
 
     async def _open(self, key: ConnectionKey, addrs: List[ResolveResult]) -> ResponseHandler:
         sock = await self._connect_socket(key, addrs)
+        return await self._start_connection(key, sock)
+
+    async def _start_connection(self, key: ConnectionKey, sock: socket.socket) -> ResponseHandler:
+        """The protocol on a connected socket, with TLS to ``key``'s host when it is https:
+        Python's ssl for an ``SSLContext``, the engine's rustls otherwise."""
         ssl = key.ssl if key.is_ssl else None
         server_hostname = key.server_hostname or key.host.rstrip(".")
         proto: ResponseHandler
         try:
-            if isinstance(ssl, _ssl.SSLContext):
-                _, proto = await self._loop.create_connection(
-                    self._protocol_factory, sock=sock, ssl=ssl, server_hostname=server_hostname
-                )
-            else:
-                _, proto = await self._loop.create_connection(self._protocol_factory, sock=sock)
-        except _ssl.SSLCertVerificationError as exc:
-            raise ClientConnectorCertificateError(key, exc) from exc  # type: ignore[arg-type]
-        except _ssl.SSLError as exc:
-            raise ClientConnectorSSLError(key, exc) from exc  # type: ignore[arg-type]
+            with _map_ssl_errors(key):
+                if isinstance(ssl, _ssl.SSLContext):
+                    _, proto = await self._loop.create_connection(
+                        self._protocol_factory, sock=sock, ssl=ssl, server_hostname=server_hostname
+                    )
+                else:
+                    _, proto = await self._loop.create_connection(self._protocol_factory, sock=sock)
         except OSError as exc:
             sock.close()
+            if isinstance(exc, ClientConnectorError):
+                raise
             raise ClientConnectorError(key, exc) from exc  # type: ignore[arg-type]
+        except BaseException:
+            sock.close()
+            raise
         proto.key = key
         if ssl is not None and not isinstance(ssl, _ssl.SSLContext):
             try:

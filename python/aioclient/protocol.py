@@ -339,6 +339,11 @@ class ResponseHandler(asyncio.Protocol):
         """A CONNECT tunnel without TLS inside is open: HTTP starts afresh through it."""
         self._conn.enter_plain_tunnel()
 
+    @property
+    def tls(self) -> bool:
+        """True when the engine runs a TLS session on this connection (rustls)."""
+        return self._tls
+
     def start_tls(self, config: Any, server_name: str, *, tunnel: bool = False) -> asyncio.Future[Any]:
         """Start a TLS layer (inside the previous one if ``tunnel``); resolves on handshake."""
         waiter = self._loop.create_future()

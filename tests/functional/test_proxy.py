@@ -130,6 +130,35 @@ async def test_every_proxy_target_combination(request, aiohttp_server, ca, trust
     assert seen and "Proxy-Authorization" not in seen[0]
 
 
+async def test_ssl_context_through_plain_proxy_and_socks(aiohttp_server, ca, ca_file, plain_proxy, socks_server, tmp_path) -> None:
+    """``ssl=SSLContext`` runs Python's ssl inside a CONNECT tunnel or over a SOCKS
+    socket; a context that does not trust the origin fails as a certificate error."""
+    seen: list = []
+    _, https = await _origins(aiohttp_server, ca, seen)
+    trusting = ssl.create_default_context(cafile=ca_file)
+    trustme.CA().cert_pem.write_to_path(str(tmp_path / "other-ca.pem"))
+    untrusting = ssl.create_default_context(cafile=str(tmp_path / "other-ca.pem"))
+    socks = f"socks5://{socks_server('socks5')}"
+    url = https.make_url("/ctx").with_host("localhost")
+    async with aioclient.ClientSession() as session:
+        for proxy in (plain_proxy, socks):
+            for _ in range(2):  # the second request reuses the pooled connection
+                async with session.get(url, proxy=proxy, ssl=trusting) as r:
+                    assert await r.json() == {"secure": True, "path": "/ctx"}
+            with pytest.raises(aioclient.ClientConnectorCertificateError):
+                await session.get(url, proxy=proxy, ssl=untrusting)
+    assert len(seen) == 4
+
+
+async def test_ssl_context_through_https_proxy_is_a_clear_error(aiohttp_server, ca, ca_file, trust, tls_proxy) -> None:
+    seen: list = []
+    _, https = await _origins(aiohttp_server, ca, seen)
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientConnectorSSLError, match="https:// proxy"):
+            await session.get(https.make_url("/"), proxy=tls_proxy, ssl=ssl.create_default_context(cafile=ca_file))
+    assert seen == []
+
+
 async def test_proxy_auth_never_reaches_origin(aiohttp_server, ca, trust, auth_proxy) -> None:
     """Through a CONNECT tunnel the origin cannot see Proxy-Authorization.
 
