@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json as _json
+import math
 import sys
 import warnings
 from typing import (
@@ -16,12 +17,14 @@ from typing import (
     Awaitable,
     Callable,
     Coroutine,
+    Dict,
     Generator,
     Iterable,
     List,
     Mapping,
     Optional,
     Sequence,
+    Set,
     Tuple,
     Union,
 )
@@ -57,13 +60,15 @@ _WS_SCHEMES = frozenset({"ws", "wss"})
 class _Deadline:
     """The ``total`` timeout of one request, including reading its body."""
 
-    __slots__ = ("handle", "task", "expired", "response")
+    __slots__ = ("task", "expired", "response", "when", "_handle", "_bucket")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+    def __init__(self, when: float, handle: Optional[asyncio.TimerHandle], bucket: Optional[Set["_Deadline"]]) -> None:
         self.task = asyncio.current_task()
         self.expired = False
         self.response: Optional[ClientResponse] = None
-        self.handle = loop.call_later(timeout, self._expire)
+        self.when = when
+        self._handle = handle
+        self._bucket = bucket
 
     def _expire(self) -> None:
         self.expired = True
@@ -76,11 +81,14 @@ class _Deadline:
             response.close()
 
     def cancel(self) -> None:
-        self.handle.cancel()
+        if self._bucket is not None:
+            self._bucket.discard(self)
+        elif self._handle is not None:
+            self._handle.cancel()
 
     def on_error(self, exc: BaseException) -> Optional[BaseException]:
         """Stop the timer after ``exc``; a ``TimeoutError`` to raise instead if it fired."""
-        self.handle.cancel()
+        self.cancel()
         if self.expired and isinstance(exc, asyncio.CancelledError):
             task = asyncio.current_task()
             if task is not None and sys.version_info >= (3, 11):
@@ -91,10 +99,54 @@ class _Deadline:
     def watch(self, resp: ClientResponse) -> None:
         """The head is in: keep running until the body has been received."""
         if resp.content.is_eof():
-            self.handle.cancel()
+            self.cancel()
         else:
             self.response = resp
-            resp._on_release = self.handle.cancel
+            resp._on_release = self.cancel
+
+
+class _Deadlines:
+    """Starts the ``total`` timeouts of a session's requests.
+
+    A timeout above ``ceil_threshold`` ends on a whole second, as aiohttp rounds it; the
+    requests whose deadline falls on the same second share one loop timer, so a busy
+    session arms about one timer per second instead of one per request.
+    """
+
+    __slots__ = ("_loop", "_buckets")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._buckets: Dict[float, Tuple[Set[_Deadline], asyncio.TimerHandle]] = {}
+
+    def start(self, timeout: ClientTimeout) -> Optional[_Deadline]:
+        total = timeout.total
+        if not total:
+            return None
+        when = self._loop.time() + total
+        if total <= timeout.ceil_threshold:
+            deadline = _Deadline(when, None, None)
+            deadline._handle = self._loop.call_at(when, deadline._expire)
+            return deadline
+        when = float(math.ceil(when))
+        entry = self._buckets.get(when)
+        if entry is None:
+            entry = self._buckets[when] = (set(), self._loop.call_at(when, self._fire, when))
+        deadline = _Deadline(when, None, entry[0])
+        entry[0].add(deadline)
+        return deadline
+
+    def _fire(self, when: float) -> None:
+        entry = self._buckets.pop(when, None)
+        if entry is not None:
+            for deadline in list(entry[0]):
+                deadline._expire()
+
+    def close(self) -> None:
+        """Cancel every shared timer (the session is closing)."""
+        for _, handle in self._buckets.values():
+            handle.cancel()
+        self._buckets.clear()
 
 
 class _FastPlan:
@@ -163,6 +215,7 @@ class ClientSession:
         if loop is None and connector is not None:
             loop = connector._loop
         self._loop = loop or asyncio.get_running_loop()
+        self._deadlines = _Deadlines(self._loop)
         if base_url is None or isinstance(base_url, URL):
             self._base_url: Optional[URL] = base_url
         else:
@@ -251,6 +304,7 @@ class ClientSession:
             if self._connector is not None and self._connector_owner:
                 await self._connector.close()
             self._connector = None
+        self._deadlines.close()
 
     @property
     def closed(self) -> bool:
@@ -517,7 +571,7 @@ class ClientSession:
             for trace in traces:
                 await trace.send_request_start(method, url, headers)
 
-        deadline = _Deadline(self._loop, real_timeout.total) if real_timeout.total else None
+        deadline = self._deadlines.start(real_timeout)
         body = build_body(data, json, self._json_serialize)
         chain_middlewares = self._middlewares if middlewares is None else tuple(middlewares)
         request_cookies = _cookies_to_header_pairs(cookies) if cookies else None
@@ -631,7 +685,7 @@ class ClientSession:
             return await self._request(method, str_or_url, allow_redirects=allow_redirects)
 
         timeout = self._timeout
-        deadline = _Deadline(self._loop, timeout.total) if timeout.total else None
+        deadline = self._deadlines.start(timeout)
         try:
             proto.set_read_timeout(timeout.sock_read)
             proto.set_limits(self._max_line_size, self._max_field_size, self._max_headers)
@@ -693,7 +747,7 @@ class ClientSession:
         timeout = self._timeout
         if deadline is not None:
             deadline.cancel()  # the rest of the chain gets what is left of ``total``
-            left = max(deadline.handle.when() - self._loop.time(), 0.001)
+            left = max(deadline.when - self._loop.time(), 0.001)
             timeout = ClientTimeout(left, timeout.connect, timeout.sock_read, timeout.sock_connect, timeout.ceil_threshold)
         return await self._request(hop.method, hop.url, timeout=timeout, _history=history)
 

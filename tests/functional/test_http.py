@@ -783,6 +783,34 @@ async def test_total_timeout_on_a_pooled_connection(aiohttp_server) -> None:
             assert await resp.text() == "quick"
 
 
+async def test_long_total_timeouts_end_on_a_whole_second(aiohttp_server) -> None:
+    """Above ``ceil_threshold`` a total timeout is rounded up to a whole second, as
+    aiohttp rounds it; requests ending on the same second share one timer."""
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.Response(text="late")
+
+    async def quick(request: web.Request) -> web.Response:
+        return web.Response(text="quick")
+
+    server = await aiohttp_server(_app(slow=slow, quick=quick))
+    timeout = aioclient.ClientTimeout(total=0.1, ceil_threshold=0.05)
+    loop = asyncio.get_running_loop()
+    async with aioclient.ClientSession(timeout=timeout) as session:
+        await _warm(session, server.make_url("/quick"))
+        started = loop.time()
+        slow_ones = [asyncio.ensure_future(session.get(server.make_url("/slow"))) for _ in range(3)]
+        async with session.get(server.make_url("/quick")) as resp:  # finishes before its timer
+            assert await resp.text() == "quick"
+        outcomes = await asyncio.gather(*slow_ones, return_exceptions=True)
+        assert all(isinstance(o, asyncio.TimeoutError) for o in outcomes), outcomes
+        ended = loop.time()
+        assert ended - started >= 0.1
+        assert ended - started < 3  # the next whole second, not some later one
+        async with session.get(server.make_url("/quick")) as resp:
+            assert await resp.text() == "quick"
+
+
 async def test_response_details_from_a_pooled_connection(aiohttp_server) -> None:
     async def missing(request: web.Request) -> web.Response:
         return web.Response(status=404, text="no")
