@@ -7,6 +7,7 @@ by one ``if traces:``.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, List, Optional, TypeVar
 
@@ -233,6 +234,11 @@ _SIGNALS = (
 )
 
 
+def _signal(name: str, when: str) -> property:
+    """A read-only ``on_*`` attribute of TraceConfig: the Signal of that name."""
+    return property(operator.attrgetter("_" + name), doc=f"Signal sent when {when}.")
+
+
 class TraceConfig:
     """Signals to follow a request's life: append async handlers to ``on_*`` lists.
 
@@ -255,22 +261,22 @@ class TraceConfig:
         for name in _SIGNALS:
             getattr(self, "_" + name).freeze()
 
-    on_request_start = property(lambda self: self._on_request_start)
-    on_request_chunk_sent = property(lambda self: self._on_request_chunk_sent)
-    on_response_chunk_received = property(lambda self: self._on_response_chunk_received)
-    on_request_end = property(lambda self: self._on_request_end)
-    on_request_exception = property(lambda self: self._on_request_exception)
-    on_request_redirect = property(lambda self: self._on_request_redirect)
-    on_request_headers_sent = property(lambda self: self._on_request_headers_sent)
-    on_connection_queued_start = property(lambda self: self._on_connection_queued_start)
-    on_connection_queued_end = property(lambda self: self._on_connection_queued_end)
-    on_connection_create_start = property(lambda self: self._on_connection_create_start)
-    on_connection_create_end = property(lambda self: self._on_connection_create_end)
-    on_connection_reuseconn = property(lambda self: self._on_connection_reuseconn)
-    on_dns_resolvehost_start = property(lambda self: self._on_dns_resolvehost_start)
-    on_dns_resolvehost_end = property(lambda self: self._on_dns_resolvehost_end)
-    on_dns_cache_hit = property(lambda self: self._on_dns_cache_hit)
-    on_dns_cache_miss = property(lambda self: self._on_dns_cache_miss)
+    on_request_start = _signal("on_request_start", "a request starts (TraceRequestStartParams)")
+    on_request_chunk_sent = _signal("on_request_chunk_sent", "a piece of the request body was sent (TraceRequestChunkSentParams)")
+    on_response_chunk_received = _signal("on_response_chunk_received", "a piece of the response body was read (TraceResponseChunkReceivedParams)")
+    on_request_end = _signal("on_request_end", "a response arrived (TraceRequestEndParams)")
+    on_request_exception = _signal("on_request_exception", "a request failed (TraceRequestExceptionParams)")
+    on_request_redirect = _signal("on_request_redirect", "a redirect is followed (TraceRequestRedirectParams)")
+    on_request_headers_sent = _signal("on_request_headers_sent", "the request head was sent (TraceRequestHeadersSentParams)")
+    on_connection_queued_start = _signal("on_connection_queued_start", "the request waits for room in the pool (TraceConnectionQueuedStartParams)")
+    on_connection_queued_end = _signal("on_connection_queued_end", "the wait for room in the pool ended (TraceConnectionQueuedEndParams)")
+    on_connection_create_start = _signal("on_connection_create_start", "a new connection is being opened (TraceConnectionCreateStartParams)")
+    on_connection_create_end = _signal("on_connection_create_end", "a new connection is open (TraceConnectionCreateEndParams)")
+    on_connection_reuseconn = _signal("on_connection_reuseconn", "a pooled connection is reused (TraceConnectionReuseconnParams)")
+    on_dns_resolvehost_start = _signal("on_dns_resolvehost_start", "a host name lookup starts (TraceDnsResolveHostStartParams)")
+    on_dns_resolvehost_end = _signal("on_dns_resolvehost_end", "a host name lookup ended (TraceDnsResolveHostEndParams)")
+    on_dns_cache_hit = _signal("on_dns_cache_hit", "a host name was found in the DNS cache (TraceDnsCacheHitParams)")
+    on_dns_cache_miss = _signal("on_dns_cache_miss", "a host name was not in the DNS cache (TraceDnsCacheMissParams)")
 
 
 class Trace:
