@@ -1,9 +1,10 @@
 """Types of the native module: the Rust engine's bindings (rust/python/src/lib.rs)."""
 
-from typing import Optional
+from typing import Optional, TypeAlias, final
 
-Headers = list[tuple[bytes, bytes]]
+Headers: TypeAlias = list[tuple[bytes, bytes]]
 
+@final
 class ResponseHead:
     """The head of a final response and the framing facts parsed from it."""
 
@@ -19,17 +20,20 @@ class ResponseHead:
     location: Optional[bytes]
     has_set_cookie: bool
 
+@final
 class Informational:
     """A 1xx response seen before the final one."""
 
     status: int
     headers: Headers
 
+@final
 class EndOfMessage:
     """The end of a response body."""
 
     trailers: Headers
 
+@final
 class HandshakeDone:
     """The innermost TLS handshake completed."""
 
@@ -37,6 +41,7 @@ class HandshakeDone:
     version: Optional[str]
     peer_sha256: Optional[bytes]
 
+@final
 class ProtocolError:
     """A protocol or TLS failure; always the last event of its batch."""
 
@@ -45,26 +50,30 @@ class ProtocolError:
     expected: Optional[bytes]
     got: Optional[bytes]
 
-Event = ResponseHead | Informational | bytes | EndOfMessage | HandshakeDone | ProtocolError
+Event: TypeAlias = ResponseHead | Informational | bytes | EndOfMessage | HandshakeDone | ProtocolError
 
+@final
 class TlsConfig:
     """TLS settings shared by connections: verify is platform, none, fingerprint or ca."""
 
-    def __init__(
-        self, verify: str, *, fingerprint: Optional[bytes] = None, ca_pem: Optional[bytes] = None
-    ) -> None: ...
+    def __new__(
+        cls, verify: str, *, fingerprint: Optional[bytes] = None, ca_pem: Optional[bytes] = None
+    ) -> TlsConfig: ...
 
 def encode_head(
     method: bytes, target: bytes, headers: Headers, version_minor: int
 ) -> bytes:
     """Validate and encode a request head; ValueError for CR/LF/NUL or bad tokens."""
 
+@final
 class Connection:
     """One connection: HTTP/1.1 under zero, one or two TLS layers."""
 
-    def __init__(
-        self, max_line_size: int = 8190, max_field_size: int = 8190, max_headers: int = 128
-    ) -> None: ...
+    def __new__(
+        cls, max_line_size: int = 8190, max_field_size: int = 8190, max_headers: int = 128
+    ) -> Connection: ...
+    def set_limits(self, max_line_size: int, max_field_size: int, max_headers: int) -> None:
+        """Head size limits for the next response."""
     def start_tls(self, config: TlsConfig, server_name: str, tunnel: bool = False) -> bytes:
         """Add a TLS layer (inside the others if tunnel); returns the ClientHello to write."""
     def send_request(
@@ -90,7 +99,7 @@ class Connection:
         """After a 2xx to CONNECT: a fresh HTTP/1.1 exchange inside the tunnel."""
     def close_tls(self) -> bytes:
         """close_notify for every TLS layer."""
-    def receive(self, data: bytes) -> tuple[list[Event], bytes]:
+    def receive(self, data: bytes, /) -> tuple[list[Event], bytes]:
         """Feed bytes read from the socket: every event produced and bytes to write."""
     def receive_eof(self) -> list[Event]:
         """The peer closed the stream."""
@@ -108,10 +117,11 @@ class Connection:
     @property
     def handshaking(self) -> bool: ...
 
+@final
 class WebSocketCodec:
     """RFC 6455 client codec with permessage-deflate."""
 
-    def __init__(self, max_msg_size: int, deflate_header: Optional[bytes] = None) -> None: ...
+    def __new__(cls, max_msg_size: int, deflate_header: Optional[bytes] = None) -> WebSocketCodec: ...
     def encode(self, opcode: int, payload: bytes, fin: bool = True, compress: bool = True) -> bytes: ...
     def encode_close(self, code: Optional[int] = None, reason: str = "") -> bytes: ...
     def receive(self, data: bytes) -> list[tuple[int, object, object]]:
@@ -120,3 +130,23 @@ class WebSocketCodec:
 def ws_handshake_key() -> str: ...
 def ws_accept_for(key: str) -> str: ...
 def ws_deflate_offer(client_max_window_bits: int) -> str: ...
+
+@final
+class BodyBuffer:
+    """A ``bytes`` of a known length, filled in place by the socket, handed over when full."""
+
+    def __new__(cls, len: int) -> BodyBuffer: ...
+    @property
+    def filled(self) -> int: ...
+    @property
+    def remaining(self) -> int: ...
+    def tail_view(self) -> memoryview:
+        """A writable view of the unfilled part (released by ``finish``/``discard``)."""
+    def advance(self, n: int) -> None:
+        """``n`` more bytes were written through the view."""
+    def write(self, data: bytes) -> None:
+        """Copy ``data`` in after what is filled."""
+    def finish(self) -> bytes:
+        """The full bytes; BufferError while a view is still exported."""
+    def discard(self) -> None:
+        """Give up: release the view and the buffer."""

@@ -401,11 +401,13 @@ impl Connection {
     }
 
     /// Feed bytes read from the socket: returns (events, bytes to write back).
+    #[pyo3(signature = (data, /))]
     fn receive<'py>(
         &mut self,
         py: Python<'py>,
-        data_obj: &Bound<'py, PyBytes>,
+        data: &Bound<'py, PyBytes>,
     ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyBytes>)> {
+        let data_obj = data;
         let data = data_obj.as_bytes();
         let mut py_events: Vec<PyObject> = Vec::new();
         let mut wire = Vec::new();
