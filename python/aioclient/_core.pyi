@@ -11,7 +11,6 @@ class ResponseHead:
     status: int
     reason: bytes
     version_minor: int
-    headers: Headers
     content_length: Optional[int]
     chunked: bool
     keep_alive: bool
@@ -19,6 +18,11 @@ class ResponseHead:
     content_encoding: Optional[bytes]
     location: Optional[bytes]
     has_set_cookie: bool
+    @property
+    def headers(self) -> Headers:
+        """The headers as received (a new list on each access)."""
+    def decoded_headers(self) -> list[tuple[str, str]]:
+        """The headers decoded as UTF-8 with surrogateescape."""
 
 @final
 class Informational:
@@ -31,7 +35,8 @@ class Informational:
 class EndOfMessage:
     """The end of a response body."""
 
-    trailers: Headers
+    @property
+    def trailers(self) -> Headers: ...
 
 @final
 class HandshakeDone:
@@ -133,20 +138,16 @@ def ws_deflate_offer(client_max_window_bits: int) -> str: ...
 
 @final
 class BodyBuffer:
-    """A ``bytes`` of a known length, filled in place by the socket, handed over when full."""
+    """A ``bytes`` of a known length, filled by copies, handed over only when full."""
 
     def __new__(cls, len: int) -> BodyBuffer: ...
     @property
     def filled(self) -> int: ...
     @property
     def remaining(self) -> int: ...
-    def tail_view(self) -> memoryview:
-        """A writable view of the unfilled part (released by ``finish``/``discard``)."""
-    def advance(self, n: int) -> None:
-        """``n`` more bytes were written through the view."""
     def write(self, data: bytes) -> None:
         """Copy ``data`` in after what is filled."""
+    def write_from(self, source: bytearray, n: int) -> None:
+        """Copy the first ``n`` bytes of ``source`` in after what is filled."""
     def finish(self) -> bytes:
-        """The full bytes; BufferError while a view is still exported."""
-    def discard(self) -> None:
-        """Give up: release the view and the buffer."""
+        """The full bytes; ValueError until every byte is written."""

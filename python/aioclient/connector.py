@@ -775,10 +775,15 @@ class TCPConnector(BaseConnector):
                 _ssl.SSLError(1, "an ssl.SSLContext cannot be used through an https:// proxy; use ssl=True, False or Fingerprint"),
             )
         proto.enter_plain_tunnel()
-        with _map_ssl_errors(key):
-            transport = await self._loop.start_tls(
-                proto.transport, proto, ssl, server_hostname=server_hostname  # type: ignore[arg-type]
-            )
+        try:
+            with _map_ssl_errors(key):
+                transport = await self._loop.start_tls(
+                    proto.transport, proto, ssl, server_hostname=server_hostname  # type: ignore[arg-type]
+                )
+        except ClientConnectorError:
+            raise
+        except OSError as exc:  # the tunnel closed or the handshake timed out
+            raise ClientConnectorError(key, exc) from exc  # type: ignore[arg-type]
         proto.transport = transport  # type: ignore[assignment]
 
     def remember_proxy_headers(self, headers: Any) -> Optional[int]:

@@ -423,17 +423,24 @@ class ResponseHandler(asyncio.Protocol):
     def read_body_into_one_buffer(self, payload: StreamReader) -> bool:
         """``read()`` wants the whole body: receive the rest straight into one buffer.
 
-        For a plain Content-Length body of at least ``_DIRECT_BODY_MIN`` bytes still to
-        come, the transport switches to a ``_DirectBody`` buffered protocol and the
-        socket writes into the final ``bytes`` (a ``_core.BodyBuffer``): no per-read
-        objects, no join, fewer and larger reads. Returns False (nothing changed) when
-        that does not apply.
+        For a plain Content-Length body of ``_DIRECT_BODY_MIN`` to ``_DIRECT_BODY_MAX``
+        bytes still to come, the transport switches to a ``_DirectBody`` buffered
+        protocol: the socket reads into one reused buffer and each read is copied
+        straight into the final ``bytes`` (a ``_core.BodyBuffer``): no per-read objects,
+        no join, fewer and larger reads. (The upper bound keeps a lying Content-Length
+        from reserving memory the server never sends.) Returns False (nothing changed)
+        when that does not apply.
         """
-        remaining = self._conn.body_remaining
         transport = self.transport
-        if remaining is None or remaining < _DIRECT_BODY_MIN or transport is None or payload is not self.payload:
+        if transport is None or payload is not self.payload:
+            return False
+        if transport.get_protocol() is not self:
+            return True  # an earlier read() switched already (and was cancelled)
+        remaining = self._conn.body_remaining
+        if remaining is None or not _DIRECT_BODY_MIN <= remaining <= _DIRECT_BODY_MAX:
             return False
         already = payload._take(-1) if payload._buffer else b""
+        payload._total_bytes -= len(already)  # fed again with the whole body
         body = _core.BodyBuffer(len(already) + remaining)
         if already:
             body.write(already)
@@ -441,12 +448,16 @@ class ResponseHandler(asyncio.Protocol):
         self._resume_transport()
         return True
 
-    def _direct_body_done(self, body: bytes, events: list[Any]) -> None:
-        """The body read by ``_DirectBody`` is complete: deliver it, then the events."""
+    def _direct_body_done(self, body: bytes, events: list[Any], after: bytes) -> None:
+        """The body read by ``_DirectBody`` is complete: deliver it, then the events;
+        ``after`` is what the same read brought past the body's end."""
         payload = self.payload
         if payload is not None:
             payload.feed_data(body)
         self._dispatch(events)
+        if after:
+            # Bytes after a complete response: the engine marks the connection unusable.
+            self.data_received(after)
 
     # -- flow control (called by StreamReader) -------------------------------
 
@@ -507,33 +518,40 @@ class ResponseHandler(asyncio.Protocol):
 
 # Below this many outstanding body bytes, switching protocols costs more than it saves.
 _DIRECT_BODY_MIN = 1 << 16
+_DIRECT_BODY_MAX = 1 << 25
+_DIRECT_READ_SIZE = 1 << 18
 
 
 class _DirectBody(asyncio.BufferedProtocol):
-    """The transport's protocol while the rest of a body goes straight into one buffer.
+    """The transport's protocol while the rest of a body goes into one buffer.
 
-    ``get_buffer`` hands out the unfilled tail of the body; the engine is told how many
-    body bytes arrived (so it still frames the message and decides reuse). When the
-    body is complete, the connection's ``ResponseHandler`` gets the transport back and
-    the body as one ``bytes``. Anything else (EOF, loss, write flow control) is the
-    handler's business and is passed on.
+    The socket reads into a reused scratch buffer; the body's part of each read is
+    copied into the ``BodyBuffer`` and the engine is told how many body bytes arrived
+    (so it still frames the message and decides reuse). When the body is complete, the
+    connection's ``ResponseHandler`` gets the transport back, the body as one
+    ``bytes``, and whatever the last read brought after the body (which makes the
+    connection unusable, as on the normal path). EOF, loss and write flow control are
+    the handler's business and are passed on.
     """
 
-    __slots__ = ("_handler", "_body")
+    __slots__ = ("_handler", "_body", "_scratch", "_view")
 
     def __init__(self, handler: ResponseHandler, body: Any) -> None:
         self._handler = handler
         self._body = body
+        self._scratch = bytearray(_DIRECT_READ_SIZE)
+        self._view = memoryview(self._scratch)
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._body.tail_view()
+        return self._view
 
     def buffer_updated(self, nbytes: int) -> None:
         handler = self._handler
         handler.received_any = True
         body = self._body
-        body.advance(nbytes)
-        events = handler._conn.consume_body(nbytes)
+        take = min(nbytes, body.remaining)
+        body.write_from(self._scratch, take)
+        events = handler._conn.consume_body(take)
         if handler._read_timer is not None:
             handler._reschedule_read_timer()
         if body.remaining:
@@ -541,22 +559,13 @@ class _DirectBody(asyncio.BufferedProtocol):
         transport = handler.transport
         if transport is not None:
             transport.set_protocol(handler)
-        try:
-            data = body.finish()
-        except BufferError:
-            # uvloop holds the buffer until this callback returns: hand over just after.
-            handler._loop.call_soon(self._finish_later, events)
-            return
-        handler._direct_body_done(data, events)
-
-    def _finish_later(self, events: list[Any]) -> None:
-        self._handler._direct_body_done(self._body.finish(), events)
+        after = bytes(self._view[take:nbytes]) if nbytes > take else b""
+        handler._direct_body_done(body.finish(), events, after)
 
     def eof_received(self) -> bool:
         return self._handler.eof_received()
 
     def connection_lost(self, exc: Optional[BaseException]) -> None:
-        self._body.discard()
         self._handler.connection_lost(exc)
 
     def pause_writing(self) -> None:

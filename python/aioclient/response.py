@@ -18,7 +18,7 @@ from .exceptions import (
     RequestInfo,
 )
 from .helpers import ContentDisposition, parse_content_disposition, parse_links, parse_mimetype
-from .streams import EmptyStreamReader, StreamReader
+from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
     from .connector import BaseConnector
@@ -102,10 +102,10 @@ class ClientResponse:
         self.status = 0
         self.reason: Optional[str] = None
         self.version: Optional[HttpVersion] = None
-        self._raw_headers: Any = ()
+        self._raw_headers: Optional[Tuple[Tuple[bytes, bytes], ...]] = None  # made on first use
         self._headers: Optional[CIMultiDictProxy[str]] = None
         self._head: Any = None
-        self.content: StreamReader = EmptyStreamReader()  # type: ignore[assignment]
+        self.content: StreamReader = EMPTY_PAYLOAD
         self._body: Optional[bytes] = None
         self._cookies: Optional[SimpleCookie] = None
         self._history: Tuple[ClientResponse, ...] = ()
@@ -129,7 +129,6 @@ class ClientResponse:
         self.status = head.status
         self.reason = head.reason.decode("latin-1")
         self.version = HttpVersion11 if head.version_minor == 1 else HttpVersion10
-        self._raw_headers = head.headers
         self.content = payload
         if payload.is_eof():
             self._finish()
@@ -163,18 +162,9 @@ class ClientResponse:
         """Response headers: case-insensitive, multi-valued, decoded UTF-8 (surrogateescape)."""
         headers = self._headers
         if headers is None:
-            raw = self._raw_headers
-            if not raw:
-                headers = _EMPTY_HEADERS
-            else:
-                headers = CIMultiDictProxy(
-                    CIMultiDict(
-                        [
-                            (k.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
-                            for k, v in raw
-                        ]
-                    )
-                )
+            head = self._head
+            pairs = head.decoded_headers() if head is not None else None
+            headers = CIMultiDictProxy(CIMultiDict(pairs)) if pairs else _EMPTY_HEADERS
             self._headers = headers
         return headers
 
@@ -182,7 +172,10 @@ class ClientResponse:
     def raw_headers(self) -> Tuple[Tuple[bytes, bytes], ...]:
         """The headers as received: ``((name, value), ...)`` in bytes."""
         raw = self._raw_headers
-        return raw if type(raw) is tuple else tuple(raw)
+        if raw is None:
+            head = self._head
+            raw = self._raw_headers = tuple(head.headers) if head is not None else ()
+        return raw
 
     @property
     def ok(self) -> bool:
@@ -387,6 +380,8 @@ class ClientResponse:
             proto.on_message_complete = None
             proto.payload = None
             connector.release(proto, reusable=False)
+            # What was not received never will be: readers get an error, not a wait.
+            self.content.set_exception(ClientConnectionError("Connection closed"))
         on_release, self._on_release = self._on_release, None
         if on_release is not None:
             on_release()

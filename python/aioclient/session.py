@@ -142,12 +142,6 @@ class _Deadlines:
             for deadline in list(entry[0]):
                 deadline._expire()
 
-    def close(self) -> None:
-        """Cancel every shared timer (the session is closing)."""
-        for _, handle in self._buckets.values():
-            handle.cancel()
-        self._buckets.clear()
-
 
 class _FastPlan:
     """What never changes between two plain requests to one URL: the parsed URL, the
@@ -277,6 +271,9 @@ class ClientSession:
             and request_class is ClientRequest
             and response_class is ClientResponse
             and raise_for_status in (False, True)
+            # The fast path takes pooled connections itself: not for connectors with
+            # their own connect().
+            and type(self._connector).connect is BaseConnector.connect
         )
         self._fast_plans: dict = {}
 
@@ -304,7 +301,6 @@ class ClientSession:
             if self._connector is not None and self._connector_owner:
                 await self._connector.close()
             self._connector = None
-        self._deadlines.close()
 
     @property
     def closed(self) -> bool:
@@ -490,6 +486,7 @@ class ClientSession:
         middlewares: Optional[Sequence[Any]] = None,
         max_decompressed_size: Any = sentinel,
         _history: Optional[List[ClientResponse]] = None,
+        _deadline: Optional[_Deadline] = None,
     ) -> ClientResponse:
         if self.closed:
             raise RuntimeError("Session is closed")
@@ -571,13 +568,14 @@ class ClientSession:
             for trace in traces:
                 await trace.send_request_start(method, url, headers)
 
-        deadline = self._deadlines.start(real_timeout)
         body = build_body(data, json, self._json_serialize)
         chain_middlewares = self._middlewares if middlewares is None else tuple(middlewares)
         request_cookies = _cookies_to_header_pairs(cookies) if cookies else None
         request_origin = url.origin() if request_cookies else None
         history: List[ClientResponse] = _history if _history is not None else []
         credentials_dropped = False
+        # Started last, right before the try that stops it on any error.
+        deadline = _deadline if _deadline is not None else self._deadlines.start(real_timeout)
         try:
             while True:
                 req = self._request_class(
@@ -744,12 +742,8 @@ class ClientSession:
         hop = next_hop(resp, self._plan_request(method, plan.url), history, 10, self._requote_redirect_url)
         if hop is None:
             return None
-        timeout = self._timeout
-        if deadline is not None:
-            deadline.cancel()  # the rest of the chain gets what is left of ``total``
-            left = max(deadline.when - self._loop.time(), 0.001)
-            timeout = ClientTimeout(left, timeout.connect, timeout.sock_read, timeout.sock_connect, timeout.ceil_threshold)
-        return await self._request(hop.method, hop.url, timeout=timeout, _history=history)
+        # The rest of the chain runs under the same ``total`` deadline.
+        return await self._request(hop.method, hop.url, _history=history, _deadline=deadline)
 
     def _plan_request(self, method: str, url: URL) -> ClientRequest:
         """The ClientRequest that ``_request`` would build for a request without arguments."""
@@ -775,7 +769,7 @@ class ClientSession:
         """Build (and cache) the plan for ``method`` on ``str_or_url``; ``None`` when
         the request needs the general path (which also raises any error for it)."""
         headers = self._default_headers
-        if any(name in headers for name in _UNPLANNED_HEADERS):
+        if method == "CONNECT" or any(name in headers for name in _UNPLANNED_HEADERS):
             return None
         try:
             url = self._build_url(str_or_url)

@@ -58,7 +58,7 @@ class StreamReader:
         self._eof = False
         self._waiter: Optional[asyncio.Future[None]] = None
         self._exception: Optional[BaseException] = None
-        self._eof_callbacks: List[Callable[[], None]] = []
+        self._eof_callbacks: Optional[List[Callable[[], None]]] = None  # made on first use
         self._total_bytes = 0
         self._paused = False
         self._reading_all = False
@@ -78,13 +78,15 @@ class StreamReader:
     def set_exception(self, exc: BaseException, exc_cause: Any = None) -> None:
         """End the stream with an error: readers get ``exc``."""
         self._exception = exc
-        self._eof_callbacks.clear()
+        self._eof_callbacks = None
         self._wake()
 
     def on_eof(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once all data has been fed (now, if it already has)."""
         if self._eof:
             callback()
+        elif self._eof_callbacks is None:
+            self._eof_callbacks = [callback]
         else:
             self._eof_callbacks.append(callback)
 
@@ -92,9 +94,10 @@ class StreamReader:
         """No more data will come."""
         self._eof = True
         self._wake()
-        callbacks, self._eof_callbacks = self._eof_callbacks, []
-        for callback in callbacks:
-            callback()
+        callbacks, self._eof_callbacks = self._eof_callbacks, None
+        if callbacks:
+            for callback in callbacks:
+                callback()
 
     def is_eof(self) -> bool:
         """True once ``feed_eof`` was called."""
@@ -207,8 +210,10 @@ class StreamReader:
         if n == 0:
             return b""
         if n < 0:
+            if self._waiter is not None:
+                raise RuntimeError("read() called while another coroutine is already waiting for incoming data")
             # Reading everything anyway: keep the socket flowing and sleep until EOF,
-            # with the socket writing into one final buffer when the protocol can.
+            # with the body going into one final buffer when the protocol can.
             if not self._eof and hasattr(self._protocol, "read_body_into_one_buffer"):
                 self._protocol.read_body_into_one_buffer(self)
             self._reading_all = True
@@ -321,7 +326,8 @@ class StreamReader:
 
 
 class EmptyStreamReader(StreamReader):
-    """The body of a response without one."""
+    """The body of a response without one: always at its end, never changed (so one
+    instance, ``EMPTY_PAYLOAD``, serves every response)."""
 
     def __init__(self) -> None:
         self._protocol = None
@@ -332,13 +338,25 @@ class EmptyStreamReader(StreamReader):
         self._eof = True
         self._waiter = None
         self._exception = None
-        self._eof_callbacks = []
+        self._eof_callbacks = None
         self._total_bytes = 0
         self._paused = False
         self._reading_all = False
 
     def __repr__(self) -> str:
         return "<EmptyStreamReader>"
+
+    def set_exception(self, exc: BaseException, exc_cause: Any = None) -> None:
+        pass
+
+    def feed_data(self, data: bytes) -> None:
+        pass
+
+    def feed_eof(self) -> None:
+        pass
+
+    def unread_data(self, data: bytes) -> None:
+        pass
 
 
 EMPTY_PAYLOAD = EmptyStreamReader()

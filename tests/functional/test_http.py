@@ -850,6 +850,7 @@ async def test_large_body_read_whole_then_connection_reused(aiohttp_server) -> N
         for _ in range(3):
             async with session.get(server.make_url("/big")) as r:
                 assert await r.read() == blob
+                assert r.content.total_bytes == len(blob)
     assert len(peers) == 1
 
 
@@ -868,6 +869,64 @@ async def test_large_body_cut_short_while_read_whole(aiohttp_server) -> None:
     async with aioclient.ClientSession() as session:
         with pytest.raises(aioclient.ClientPayloadError):
             async with session.get(server.make_url("/short")) as r:
+                await r.read()
+
+
+async def test_read_after_a_cancelled_read_is_an_error_not_a_wait(aiohttp_server) -> None:
+    # As in aiohttp: a cancelled read() closes the response; reading again raises.
+    blob = bytes(range(256)) * 8192  # 2 MiB, sent in two halves
+
+    async def halves(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Length": str(len(blob))})
+        await resp.prepare(request)
+        await resp.write(blob[: len(blob) // 2])
+        await asyncio.sleep(0.3)
+        await resp.write(blob[len(blob) // 2 :])
+        return resp
+
+    server = await aiohttp_server(_app(halves=halves))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/halves")) as r:
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(r.read(), 0.1)
+            with pytest.raises(aioclient.ClientConnectionError, match="Connection closed"):
+                await r.read()
+
+
+async def test_bytes_after_a_large_body_never_answer_the_next_request(aiohttp_server) -> None:
+    blob = b"x" * (1 << 20)
+    forged = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nFORGED"
+
+    async def big(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Length": str(len(blob))})
+        await resp.prepare(request)
+        await asyncio.sleep(0.05)  # the client is in read() by now
+        request.transport.write(blob + forged)  # the body and, in the same burst, more
+        return resp
+
+    async def real(request: web.Request) -> web.Response:
+        return web.Response(text="real")
+
+    server = await aiohttp_server(_app(big=big, real=real))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/big")) as r:
+            assert await r.read() == blob
+        async with session.get(server.make_url("/real")) as r:
+            assert await r.text() == "real"
+
+
+async def test_a_content_length_larger_than_what_comes_is_a_payload_error(aiohttp_server) -> None:
+    async def liar(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Length": str(1 << 50)})
+        await resp.prepare(request)
+        await resp.write(b"only this")
+        request.transport.close()
+        return resp
+
+    server = await aiohttp_server(_app(liar=liar))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientPayloadError):
+            async with session.get(server.make_url("/liar")) as r:
                 await r.read()
 
 

@@ -9,7 +9,7 @@ use aioclient_core::tls::{TlsConfig as CoreTlsConfig, TlsError, TlsSession, Veri
 use aioclient_core::ws;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyByteArray, PyBytes, PyList, PyString, PyTuple};
 
 /// The parsed head of a final response, with the framing facts the Python layer needs.
 #[pyclass(frozen, module = "aioclient._core")]
@@ -20,8 +20,8 @@ struct ResponseHead {
     reason: Py<PyBytes>,
     #[pyo3(get)]
     version_minor: u8,
-    #[pyo3(get)]
-    headers: Py<PyList>,
+    /// Kept in Rust: Python objects for the headers are made only when asked for.
+    raw_headers: Vec<(Vec<u8>, Vec<u8>)>,
     #[pyo3(get)]
     content_length: Option<u64>,
     #[pyo3(get)]
@@ -47,11 +47,48 @@ struct Informational {
     headers: Py<PyList>,
 }
 
+#[pymethods]
+impl ResponseHead {
+    /// The headers as received: a list of `(name, value)` bytes pairs.
+    #[getter]
+    fn headers(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        header_list(py, &self.raw_headers)
+    }
+
+    /// The headers as `(name, value)` str pairs, decoded as UTF-8 with surrogateescape
+    /// (what `ClientResponse.headers` holds).
+    fn decoded_headers(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        let items = self
+            .raw_headers
+            .iter()
+            .map(|(k, v)| PyTuple::new(py, [decode_header(py, k)?, decode_header(py, v)?]))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyList::new(py, items)?.unbind())
+    }
+}
+
+/// UTF-8 to str; bytes that are not UTF-8 become lone surrogates, as Python's
+/// `bytes.decode("utf-8", "surrogateescape")` makes them.
+fn decode_header<'py>(py: Python<'py>, raw: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    match std::str::from_utf8(raw) {
+        Ok(text) => Ok(PyString::new(py, text).into_any()),
+        Err(_) => PyBytes::new(py, raw).call_method1("decode", ("utf-8", "surrogateescape")),
+    }
+}
+
 /// The end of a response body, with its trailers.
 #[pyclass(frozen, module = "aioclient._core")]
 struct EndOfMessage {
-    #[pyo3(get)]
-    trailers: Py<PyList>,
+    raw_trailers: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+#[pymethods]
+impl EndOfMessage {
+    /// Trailer fields of a chunked body: a list of `(name, value)` bytes pairs.
+    #[getter]
+    fn trailers(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        header_list(py, &self.raw_trailers)
+    }
 }
 
 /// The TLS handshake of the innermost layer completed.
@@ -132,7 +169,7 @@ fn event_to_py(py: Python<'_>, event: Event) -> PyResult<PyObject> {
                 status: head.status,
                 reason: PyBytes::new(py, &head.reason).unbind(),
                 version_minor: head.version_minor,
-                headers: header_list(py, &head.headers)?,
+                raw_headers: head.headers,
                 content_length: head.content_length,
                 chunked: head.chunked,
                 keep_alive: head.keep_alive,
@@ -146,7 +183,7 @@ fn event_to_py(py: Python<'_>, event: Event) -> PyResult<PyObject> {
         Event::End(trailers) => Py::new(
             py,
             EndOfMessage {
-                trailers: header_list(py, &trailers)?,
+                raw_trailers: trailers,
             },
         )?
         .into_any(),
@@ -692,42 +729,41 @@ fn ws_deflate_offer(client_max_window_bits: u8) -> String {
     ws::Deflate::offer(client_max_window_bits)
 }
 
-/// `PyBUF_WRITE` (CPython's `Include/pybuffer.h`), which pyo3-ffi exposes only
-/// outside the limited API on older Pythons.
-const PYBUF_WRITE: std::os::raw::c_int = 0x200;
-
-/// A `bytes` object that socket reads fill in place: a whole response body with no copy
-/// after the kernel's (no per-read `bytes`, no join, no zero-filling).
+/// A `bytes` object of a known length, filled by copies and handed over only when full:
+/// a whole response body with no join and no per-read objects.
 ///
-/// The object starts uninitialised and is never visible to Python until `finish()`,
-/// which only succeeds once every byte has been written. Writes come through
-/// `tail_view()` (a writable memoryview over the unfilled tail, for `recv_into`) or
-/// `write()`. At most one view exists at a time: the next `tail_view()` releases the
-/// previous one, and `finish()` releases the last (failing with `BufferError` while an
-/// event loop still holds it), so no writable view outlives the handover.
+/// The object starts uninitialised (no zero-filling) and no Python code can reach it
+/// until `finish()`, which succeeds only once every byte has been written. Writes are
+/// copies from Python memory (`write`, `write_from`); no view of the storage is ever
+/// given out, so nothing can alias it after the handover.
 #[pyclass(module = "aioclient._core")]
 struct BodyBuffer {
     bytes: Option<Py<PyBytes>>,
     len: usize,
     filled: usize,
-    view: Option<PyObject>,
 }
 
 impl BodyBuffer {
-    fn base(&self, py: Python<'_>) -> PyResult<*mut std::os::raw::c_char> {
+    /// Copy `data` in after what is filled (the caller checked that it fits).
+    fn append(&mut self, py: Python<'_>, data: &[u8]) -> PyResult<()> {
+        if data.len() > self.len - self.filled {
+            return Err(PyValueError::new_err(
+                "more bytes than the body buffer holds",
+            ));
+        }
         let bytes = self
             .bytes
             .as_ref()
             .ok_or_else(|| PyRuntimeError::new_err("the body buffer was handed over"))?;
-        // SAFETY: `bytes` is a live bytes object (we hold a reference); PyBytes_AsString
-        // returns its storage, `len` bytes plus the terminating NUL.
-        Ok(unsafe { pyo3::ffi::PyBytes_AsString(bytes.bind(py).as_ptr()) })
-    }
-
-    fn release_view(&mut self, py: Python<'_>) -> PyResult<()> {
-        if let Some(view) = self.view.take() {
-            view.call_method0(py, "release")?;
+        // SAFETY: `bytes` is a live bytes object of `len` bytes that only this buffer
+        // references (see `new`); PyBytes_AsString returns its storage. The destination
+        // range `filled .. filled + data.len()` lies inside it (checked above), and
+        // `data` is another object's memory, so the ranges do not overlap.
+        unsafe {
+            let base = pyo3::ffi::PyBytes_AsString(bytes.bind(py).as_ptr()) as *mut u8;
+            std::ptr::copy_nonoverlapping(data.as_ptr(), base.add(self.filled), data.len());
         }
+        self.filled += data.len();
         Ok(())
     }
 }
@@ -748,7 +784,6 @@ impl BodyBuffer {
             bytes: Some(bytes.unbind()),
             len,
             filled: 0,
-            view: None,
         })
     }
 
@@ -764,75 +799,35 @@ impl BodyBuffer {
         self.len - self.filled
     }
 
-    /// A writable memoryview over the unfilled tail (for `socket.recv_into`).
-    fn tail_view(&mut self, py: Python<'_>) -> PyResult<PyObject> {
-        self.release_view(py)?;
-        if self.filled >= self.len {
-            return Err(PyValueError::new_err("the body buffer is full"));
-        }
-        let base = self.base(py)?;
-        let size = (self.len - self.filled) as pyo3::ffi::Py_ssize_t;
-        // SAFETY: `filled < len`, so `base + filled .. base + len` lies inside the bytes
-        // object's storage, which stays alive while we hold `self.bytes`; the view is
-        // released (made unusable) by `advance` or `finish` before the bytes are handed out.
-        let view = unsafe {
-            let ptr = pyo3::ffi::PyMemoryView_FromMemory(base.add(self.filled), size, PYBUF_WRITE);
-            Bound::from_owned_ptr_or_err(py, ptr)?
-        };
-        self.view = Some(view.clone().unbind());
-        Ok(view.unbind())
-    }
-
-    /// Record that the last `tail_view()` received `n` bytes. (The view is released by
-    /// the next `tail_view()` or by `finish()`: an event loop may still hold it now.)
-    fn advance(&mut self, n: usize) -> PyResult<()> {
-        if n > self.len - self.filled {
-            return Err(PyValueError::new_err(
-                "more bytes than the body buffer holds",
-            ));
-        }
-        self.filled += n;
-        Ok(())
-    }
-
     /// Copy `data` in after what is already filled.
     fn write(&mut self, py: Python<'_>, data: &[u8]) -> PyResult<()> {
-        if data.len() > self.len - self.filled {
-            return Err(PyValueError::new_err(
-                "more bytes than the body buffer holds",
-            ));
-        }
-        let base = self.base(py)?;
-        // SAFETY: the destination range `filled .. filled + data.len()` is inside the
-        // storage (checked above) and `data` is another object's memory, so they do not
-        // overlap.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                data.as_ptr(),
-                base.add(self.filled) as *mut u8,
-                data.len(),
-            );
-        }
-        self.filled += data.len();
-        Ok(())
+        self.append(py, data)
     }
 
-    /// The body, once every byte is written; the buffer is empty afterwards. Raises
-    /// `BufferError` while the last view is still in use (call again later).
-    fn finish(&mut self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
-        self.release_view(py)?;
+    /// Copy the first `n` bytes of `source` (a read buffer) in after what is filled.
+    fn write_from(
+        &mut self,
+        py: Python<'_>,
+        source: &Bound<'_, PyByteArray>,
+        n: usize,
+    ) -> PyResult<()> {
+        if n > source.len() {
+            return Err(PyValueError::new_err("n is larger than the source"));
+        }
+        // SAFETY: no Python code runs while the slice is alive (`append` only copies), so
+        // the bytearray cannot be resized or freed under it.
+        let data = unsafe { &source.as_bytes()[..n] };
+        self.append(py, data)
+    }
+
+    /// The body, once every byte is written; the buffer is empty afterwards.
+    fn finish(&mut self) -> PyResult<Py<PyBytes>> {
         if self.filled != self.len {
             return Err(PyValueError::new_err("the body buffer is not full"));
         }
         self.bytes
             .take()
             .ok_or_else(|| PyRuntimeError::new_err("the body buffer was handed over"))
-    }
-
-    /// Give up on the body (the connection failed): release the view, drop the bytes.
-    fn discard(&mut self, py: Python<'_>) {
-        let _ = self.release_view(py);
-        self.bytes = None;
     }
 }
 
