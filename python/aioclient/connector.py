@@ -351,9 +351,10 @@ class BaseConnector:
                 await trace.send_connection_queued_end()
 
     def _wake_waiter(self) -> None:
-        waiter = self._pool.next_waiter()
-        if waiter is not None:
-            waiter.set_result(None)
+        if self._pool.waiters:
+            waiter = self._pool.next_waiter()
+            if waiter is not None:
+                waiter.set_result(None)
 
     def release(self, proto: ResponseHandler, *, reusable: bool = True) -> None:
         """Give a connection back: pooled when it can carry another request."""
@@ -380,7 +381,8 @@ class BaseConnector:
         else:
             self._forget(proto)
             proto.close()
-        self._wake_waiter()
+        if self._pool.waiters:
+            self._wake_waiter()
 
     def _forget(self, proto: ResponseHandler) -> None:
         self._all.discard(proto)

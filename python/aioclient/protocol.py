@@ -9,7 +9,7 @@ sessions, redirects or cookies.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple
 
 from . import _core
 from .exceptions import (
@@ -67,6 +67,7 @@ class ResponseHandler(asyncio.Protocol):
         "payload",
         "on_message_complete",
         "_read_bufsize",
+        "_head_limits",
         "_reading_paused",
         "_drain_waiter",
         "_writing_paused",
@@ -94,6 +95,7 @@ class ResponseHandler(asyncio.Protocol):
     ) -> None:
         self._loop = loop
         self._conn = _core.Connection(max_line_size, max_field_size, max_headers)
+        self._head_limits = (max_line_size, max_field_size, max_headers)
         self.transport: Optional[asyncio.Transport] = None
         self.key: Optional[ConnectionKey] = None
         self.closed: asyncio.Future[None] = loop.create_future()
@@ -135,9 +137,15 @@ class ResponseHandler(asyncio.Protocol):
         """True after a 101 response or a 2xx answer to CONNECT: a raw byte pipe now."""
         return self._conn.is_upgraded
 
-    def set_limits(self, max_line_size: int, max_field_size: int, max_headers: int) -> None:
-        """Head size limits for the next response."""
-        self._conn.set_limits(max_line_size, max_field_size, max_headers)
+    def prepare(self, read_timeout: Optional[float], read_bufsize: int, head_limits: Tuple[int, int, int]) -> None:
+        """Settings for the next response: ``sock_read`` (the longest gap allowed
+        between two reads), the body stream's buffer size, and the head size limits
+        ``(max_line_size, max_field_size, max_headers)``."""
+        self._read_timeout = read_timeout
+        self._read_bufsize = read_bufsize
+        if head_limits != self._head_limits:
+            self._head_limits = head_limits
+            self._conn.set_limits(*head_limits)
 
     def set_read_timeout(self, timeout: Optional[float]) -> None:
         """``sock_read``: the longest gap allowed between two reads of a response."""
@@ -198,7 +206,16 @@ class ResponseHandler(asyncio.Protocol):
         if out:
             self.transport.write(out)  # type: ignore[union-attr]
         if events:
-            self._dispatch(events)
+            if (
+                len(events) <= 3
+                and type(events[-1]) is _EndOfMessage
+                and type(events[0]) is _ResponseHead
+                and self.payload is None
+            ):
+                # A whole response in one read (the common case for small bodies).
+                self._on_whole_response(events[0], events[1] if len(events) == 3 else b"")
+            else:
+                self._dispatch(events)
         if self._read_timer is not None:
             self._reschedule_read_timer()
         if self._conn.has_pending:
@@ -281,11 +298,34 @@ class ResponseHandler(asyncio.Protocol):
             self._cancel_read_timer()
         return payload
 
+    def _on_whole_response(self, head: Any, body: bytes) -> None:
+        """``_on_head`` then ``_on_end`` for a response whose head, body and end came
+        together: the stream is made complete, with no feeding and no waking."""
+        waiter = self.head_waiter
+        self.head_waiter = None
+        payload = StreamReader(self, self._read_bufsize, loop=self._loop, body=body)
+        continue_waiter = self.continue_waiter
+        if continue_waiter is not None and not continue_waiter.done():
+            continue_waiter.set_result(None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result((head, payload))
+        if self._read_timer is not None:
+            self._cancel_read_timer()
+        callback = self.on_message_complete
+        if callback is not None:
+            self.on_message_complete = None
+            callback(self)
+
     def _on_end(self) -> None:
         payload, self.payload = self.payload, None
         self._cancel_read_timer()
         if payload is not None:
             payload.feed_eof()
+            if payload._paused:
+                # The stream that paused reading has all it will get: the connection
+                # reads again (the next response on it must not wait for this one).
+                payload._paused = False
+                self._resume_transport()
         callback = self.on_message_complete
         if callback is not None:
             self.on_message_complete = None

@@ -130,9 +130,7 @@ class ClientResponse:
         self.reason = head.reason.decode("latin-1")
         self.version = HttpVersion11 if head.version_minor == 1 else HttpVersion10
         self.content = payload
-        if payload.is_eof():
-            self._finish()
-        else:
+        if not payload._eof:  # else: the connection is back in the pool already
             self._proto = proto
             self._connector = connector
             payload.on_eof(self._finish)
@@ -363,8 +361,9 @@ class ClientResponse:
         """Stop using the response: the connection is closed if its body is unread."""
         if not self._released:
             self._released = True
-            self._drop_connection()
-        return _noop_awaitable()
+            if self._proto is not None or self._on_release is not None:
+                self._drop_connection()
+        return _NOOP_AWAITABLE
 
     def close(self) -> None:
         """Close the response and its connection if the body is still arriving."""
@@ -411,3 +410,6 @@ class _noop_awaitable:
 
     def __await__(self) -> Any:
         return iter(())
+
+
+_NOOP_AWAITABLE = _noop_awaitable()

@@ -98,7 +98,7 @@ class _Deadline:
 
     def watch(self, resp: ClientResponse) -> None:
         """The head is in: keep running until the body has been received."""
-        if resp.content.is_eof():
+        if resp.content._eof:
             self.cancel()
         else:
             self.response = resp
@@ -258,6 +258,7 @@ class ClientSession:
         self._max_line_size = max_line_size
         self._max_field_size = max_field_size
         self._max_headers = max_headers
+        self._head_limits = (max_line_size, max_field_size, max_headers)
         self._resolve_charset = fallback_charset_resolver
         self._middlewares = tuple(middlewares)
         self._max_decompressed_size = max_decompressed_size
@@ -685,8 +686,7 @@ class ClientSession:
         timeout = self._timeout
         deadline = self._deadlines.start(timeout)
         try:
-            proto.set_read_timeout(timeout.sock_read)
-            proto.set_limits(self._max_line_size, self._max_field_size, self._max_headers)
+            proto.prepare(timeout.sock_read, self._read_bufsize, self._head_limits)
             proto.on_message_complete = connector.release
             proto.received_any = False
             proto.reused = False
@@ -899,8 +899,7 @@ class _Sender:
     async def _exchange(self, proto: Any, connector: BaseConnector, req: ClientRequest, head: bytes, chunked: bool, body: Any) -> ClientResponse:
         session = self._session
         traces = self._traces
-        proto.set_read_timeout(self._timeout.sock_read)
-        proto.set_limits(req.max_line_size, req.max_field_size, req.max_headers)
+        proto.prepare(self._timeout.sock_read, req.read_bufsize, (req.max_line_size, req.max_field_size, req.max_headers))
         proto.on_message_complete = connector.release
         proto.received_any = False
         proto.reused = False
@@ -965,12 +964,20 @@ class _RequestContextManager:
         return self.__await__()
 
     async def __aenter__(self) -> ClientResponse:
-        self._resp = await self._coro
-        return await self._resp.__aenter__()
+        resp = self._resp = await self._coro
+        if type(resp) is ClientResponse:  # its __aenter__, without a coroutine
+            resp._in_context = True
+            return resp
+        return await resp.__aenter__()
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        assert self._resp is not None
-        await self._resp.__aexit__(exc_type, exc, tb)
+        resp = self._resp
+        assert resp is not None
+        if type(resp) is ClientResponse:  # its __aexit__, without a coroutine
+            resp._in_context = False
+            resp.release()
+        else:
+            await resp.__aexit__(exc_type, exc, tb)
 
 
 class _SessionRequestContextManager:

@@ -48,18 +48,26 @@ class StreamReader:
         "_reading_all",
     )
 
-    def __init__(self, protocol: Any, limit: int, *, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
+    def __init__(
+        self,
+        protocol: Any,
+        limit: int,
+        *,
+        loop: Optional[asyncio.AbstractEventLoop] = None,
+        body: Optional[bytes] = None,
+    ) -> None:
+        # ``body``: the whole body, already received (the stream starts at its end).
         self._protocol = protocol
         self._limit = limit
         self._loop = loop or asyncio.get_event_loop()
-        self._buffer: Deque[bytes] = collections.deque()
+        self._buffer: Deque[bytes] = collections.deque((body,) if body else ())
         self._offset = 0  # bytes of _buffer[0] already read
-        self._size = 0  # unread bytes in _buffer
-        self._eof = False
+        self._size = len(body) if body else 0  # unread bytes in _buffer
+        self._eof = body is not None
         self._waiter: Optional[asyncio.Future[None]] = None
         self._exception: Optional[BaseException] = None
         self._eof_callbacks: Optional[List[Callable[[], None]]] = None  # made on first use
-        self._total_bytes = 0
+        self._total_bytes = self._size
         self._paused = False
         self._reading_all = False
 
@@ -206,6 +214,10 @@ class StreamReader:
 
     async def read(self, n: int = -1) -> bytes:
         """Read up to ``n`` bytes; ``n=-1`` reads to the end of the body."""
+        if n < 0 and self._eof and len(self._buffer) == 1 and not self._offset and self._exception is None:
+            # All received, in one piece (a small body): nothing to join or resume.
+            self._size = 0
+            return self._buffer.popleft()
         self._check()
         if n == 0:
             return b""

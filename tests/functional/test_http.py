@@ -952,3 +952,50 @@ def test_large_body_read_whole_under_uvloop() -> None:
             await runner.cleanup()
 
     uvloop.run(main())
+
+
+async def test_a_body_ending_while_its_stream_is_paused_leaves_the_connection_readable(aiohttp_server) -> None:
+    # The last part of the body arrives in one read that overfills the stream (which
+    # pauses reading) and ends the response: the pooled connection must read again.
+    rest = b"y" * 20_000  # one TCP segment on loopback: one read
+
+    async def split(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.content_length = 10 + len(rest)
+        await resp.prepare(request)
+        await resp.write(b"x" * 10)
+        await asyncio.sleep(0.05)
+        await resp.write(rest)
+        await resp.write_eof()
+        return resp
+
+    server = await aiohttp_server(_app(split=split))
+    connector = aioclient.TCPConnector(limit=1)
+    async with aioclient.ClientSession(connector=connector, read_bufsize=1024) as session:
+        async with asyncio.timeout(10):  # without the fix, the second request hangs
+            for _ in range(3):
+                async with session.get(server.make_url("/split")) as resp:
+                    await asyncio.sleep(0.1)  # everything arrives; the body is left unread
+                    assert resp.content.is_eof()
+            async with session.get(server.make_url("/split")) as resp:
+                assert await resp.read() == b"x" * 10 + rest
+        assert len(connector._all) == 1  # one connection carried every request
+
+
+async def test_read_bufsize_bounds_the_buffered_body(aiohttp_server) -> None:
+    blob = b"z" * 300_000
+
+    async def big(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.content_length = len(blob)
+        await resp.prepare(request)
+        await resp.write(blob)
+        return resp
+
+    server = await aiohttp_server(_app(big=big))
+    async with aioclient.ClientSession(read_bufsize=8192) as session:
+        async with session.get(server.make_url("/big")) as resp:
+            await asyncio.sleep(0.1)
+            # Reading paused at twice the limit: far from all 300 KB is buffered.
+            assert resp.content._size < 150_000
+            assert await resp.read() == blob
