@@ -179,6 +179,7 @@ def main() -> None:
             results: dict = {}
             rss: dict = {}
             growth: dict = {}
+            cpu: dict = {}
             for rnd in range(args.rounds):
                 for scenario in scenarios:
                     names = list(clients) + (["floor"] if scenario in REQUEST_SCENARIOS else [])
@@ -188,6 +189,8 @@ def main() -> None:
                         if r:
                             results.setdefault((scenario, client), []).append(r["value"])
                             rss.setdefault((scenario, client), []).append(r["peak_rss_mb"])
+                            if "cpu_us" in r:
+                                cpu.setdefault((scenario, client), []).append(r["cpu_us"])
                             if "peak_growth_mb" in r:
                                 growth.setdefault(client, []).append(r["peak_growth_mb"])
             c_limit = {
@@ -222,6 +225,11 @@ def main() -> None:
             best = (min if scenario.startswith("idle") else max)(others, default=None)
             row.append(f"{med['aioclient'] / best:.2f}x" if best and "aioclient" in med else "-")
         print(" | ".join(row))
+    for scenario in scenarios:
+        if any(key[0] == scenario for key in cpu):
+            print(f"client CPU per request, {scenario} (µs): " + ", ".join(
+                f"{c} {statistics.median(cpu[(scenario, c)]):.1f}" for c in clients + ["floor"] if (scenario, c) in cpu
+            ))
     if growth:
         print("peak RSS growth over a warm request, GET 1 MB read() (MB): " + ", ".join(
             f"{c} {statistics.median(v):.2f}" for c, v in growth.items()
