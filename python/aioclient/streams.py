@@ -275,14 +275,17 @@ class StreamReader:
             raise asyncio.IncompleteReadError(partial, n)
         return self._take(n)
 
-    async def readline(self) -> bytes:
-        """One line, with its ``\\n``."""
-        return await self.readuntil(b"\n")
+    async def readline(self, *, max_line_length: Optional[int] = None) -> bytes:
+        """One line, with its ``\\n`` (``ValueError`` beyond ``max_line_length``,
+        by default twice the buffer size ``read_bufsize``)."""
+        return await self.readuntil(b"\n", max_size=max_line_length)
 
-    async def readuntil(self, separator: bytes = b"\n") -> bytes:
-        """Bytes up to and including ``separator`` (or to the end of the body)."""
+    async def readuntil(self, separator: bytes = b"\n", *, max_size: Optional[int] = None) -> bytes:
+        """Bytes up to and including ``separator`` (or to the end of the body);
+        ``ValueError`` beyond ``max_size`` bytes (by default twice ``read_bufsize``)."""
         if not separator:
             raise ValueError("Separator should be at least one-byte string")
+        limit = max_size or 2 * self._limit
         self._check()
         start = 0
         while True:
@@ -296,11 +299,11 @@ class StreamReader:
                 index = data.find(separator, start)
                 if index >= 0:
                     end = index + len(separator)
-                    if end > self._limit:
+                    if end > limit:
                         raise ValueError("Chunk too big")
                     return self._take(end)
                 start = max(0, len(data) - len(separator) + 1)
-                if len(data) > self._limit:
+                if len(data) > limit:
                     raise ValueError("Chunk too big")
             if self._eof:
                 return self._take(-1) if self._buffer else b""

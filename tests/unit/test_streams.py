@@ -78,3 +78,24 @@ async def test_flow_control_pauses_above_twice_the_limit_and_resumes_below_it() 
     assert reader._protocol.resumed == 0  # 150 left: still above the limit
     await reader.read(100)
     assert reader._protocol.resumed == 1
+
+
+async def test_line_length_limits_default_to_twice_the_buffer_size() -> None:
+    line = b"a" * 150 + b"\n"
+    assert await _reader(line, limit=100).readline() == line  # under 2 * limit
+    with pytest.raises(ValueError, match="Chunk too big"):
+        await _reader(b"a" * 250 + b"\n", limit=100).readline()
+    with pytest.raises(ValueError, match="Chunk too big"):
+        await _reader(line, limit=100).readline(max_line_length=100)
+    assert await _reader(b"xx;yy", limit=100).readuntil(b";", max_size=3) == b"xx;"
+
+
+async def test_a_complete_body_reads_like_a_fed_one() -> None:
+    loop = asyncio.get_running_loop()
+    whole = StreamReader(_Flow(), 2**16, loop=loop, body=b"abc\ndef")
+    assert whole.is_eof() and whole.total_bytes == 7
+    assert await whole.readline() == b"abc\n"
+    assert await whole.read() == b"def"
+    assert whole.at_eof()
+    empty = StreamReader(_Flow(), 2**16, loop=loop, body=b"")
+    assert empty.is_eof() and await empty.read() == b""
