@@ -49,10 +49,11 @@ _PAYLOAD_ERRORS = frozenset(
 class ResponseHandler(asyncio.Protocol):
     """One TCP (or Unix) connection driven through a ``_core.Connection``.
 
-    One request at a time: ``start_request`` writes it, ``head_waiter`` resolves with
+    One request at a time: ``send_request`` writes it, ``head_waiter`` resolves with
     ``(ResponseHead, StreamReader)``, the body is fed to that stream, and
     ``on_message_complete`` runs when the response ends (the connector uses it to put
-    the connection back in the pool).
+    the connection back in the pool). A response that arrived whole resolves the
+    waiter with ``(ResponseHead, bytes)`` instead: the complete body.
     """
 
     __slots__ = (
@@ -300,15 +301,15 @@ class ResponseHandler(asyncio.Protocol):
 
     def _on_whole_response(self, head: Any, body: bytes) -> None:
         """``_on_head`` then ``_on_end`` for a response whose head, body and end came
-        together: the stream is made complete, with no feeding and no waking."""
+        together: the head waiter gets the body itself, as ``bytes`` (the response
+        makes a stream of it only if one is asked for)."""
         waiter = self.head_waiter
         self.head_waiter = None
-        payload = StreamReader(self, self._read_bufsize, loop=self._loop, body=body)
         continue_waiter = self.continue_waiter
         if continue_waiter is not None and not continue_waiter.done():
             continue_waiter.set_result(None)
         if waiter is not None and not waiter.done():
-            waiter.set_result((head, payload))
+            waiter.set_result((head, body))
         if self._read_timer is not None:
             self._cancel_read_timer()
         callback = self.on_message_complete

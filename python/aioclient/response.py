@@ -6,7 +6,7 @@ import codecs
 import json as _json
 import re
 from http.cookies import SimpleCookie
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDictProxy
 from yarl import URL
@@ -68,7 +68,8 @@ class ClientResponse:
         "_raw_headers",
         "_headers",
         "_head",
-        "content",
+        "_content",
+        "_read_bufsize",
         "_body",
         "_cookies",
         "_history",
@@ -105,7 +106,9 @@ class ClientResponse:
         self._raw_headers: Optional[Tuple[Tuple[bytes, bytes], ...]] = None  # made on first use
         self._headers: Optional[CIMultiDictProxy[str]] = None
         self._head: Any = None
-        self.content: StreamReader = EMPTY_PAYLOAD
+        # The body stream, or the whole body as bytes until a stream is asked for.
+        self._content: Union[StreamReader, bytes] = EMPTY_PAYLOAD
+        self._read_bufsize = 2**16
         self._body: Optional[bytes] = None
         self._cookies: Optional[SimpleCookie] = None
         self._history: Tuple[ClientResponse, ...] = ()
@@ -123,14 +126,17 @@ class ClientResponse:
         )
         self._on_release: Optional[Callable[[], None]] = None
 
-    def _start(self, head: Any, payload: StreamReader, proto: "ResponseHandler", connector: "BaseConnector") -> None:
-        """Take the parsed head and the body stream from the connection."""
+    def _start(self, head: Any, payload: Union[StreamReader, bytes], proto: "ResponseHandler", connector: "BaseConnector") -> None:
+        """Take the parsed head and the body (a stream, or the whole body as bytes)
+        from the connection."""
         self._head = head
         self.status = head.status
         self.reason = head.reason.decode("latin-1")
         self.version = HttpVersion11 if head.version_minor == 1 else HttpVersion10
-        self.content = payload
-        if not payload._eof:  # else: the connection is back in the pool already
+        self._content = payload
+        if payload.__class__ is bytes:  # complete: the connection is back in the pool
+            self._read_bufsize = proto._read_bufsize
+        elif not payload._eof:  # type: ignore[union-attr]
             self._proto = proto
             self._connector = connector
             payload.on_eof(self._finish)
@@ -142,6 +148,24 @@ class ClientResponse:
         on_release, self._on_release = self._on_release, None
         if on_release is not None:
             on_release()
+
+    @property
+    def content(self) -> StreamReader:
+        """The body as a stream (``read()``, ``readline()``, ``iter_chunked()``, ...)."""
+        content = self._content
+        if content.__class__ is bytes:
+            # The body came whole with the head: its stream is made on first use.
+            stream = StreamReader(None, self._read_bufsize, body=content)  # type: ignore[arg-type]
+            if self._released:
+                stream.set_exception(ClientConnectionError("Connection closed"))
+            elif self._body is not None:
+                stream.read_nowait()  # read() has taken the body already
+            content = self._content = stream
+        return content  # type: ignore[return-value]
+
+    @content.setter
+    def content(self, value: StreamReader) -> None:
+        self._content = value
 
     # -- head ------------------------------------------------------------------
 
@@ -273,18 +297,24 @@ class ClientResponse:
         """Read the whole body (decoded per Content-Encoding unless disabled)."""
         body = self._body
         if body is None:
-            try:
-                body = await self.content.read()
-            except BaseException:
-                self.close()
-                raise
-            self._body = body
+            content = self._content
+            if content.__class__ is bytes:
+                if content and self._released:
+                    raise ClientConnectionError("Connection closed")
+                body = content  # the body came whole with the head
+            else:
+                try:
+                    body = await content.read()  # type: ignore[union-attr]
+                except BaseException:
+                    self.close()
+                    raise
+            self._body = body  # type: ignore[assignment]
             traces = self._traces
             if traces:
                 for trace in traces:
                     await trace.send_response_chunk_received(self.method, self.url, body)
-        elif self._released and not body:
-            raise ClientConnectionError("Connection closed")
+        elif self._released:
+            raise ClientConnectionError("Connection closed")  # as aiohttp: read before release
         return body
 
     def get_encoding(self) -> str:
@@ -358,18 +388,29 @@ class ClientResponse:
     # -- lifetime --------------------------------------------------------------
 
     def release(self) -> Any:
-        """Stop using the response: the connection is closed if its body is unread."""
+        """Stop using the response: the connection is closed if its body is unread.
+        Reading the body afterwards raises ``ClientConnectionError``, as in aiohttp."""
         if not self._released:
             self._released = True
             if self._proto is not None or self._on_release is not None:
                 self._drop_connection()
+            if self._content.__class__ is not bytes:
+                self._close_content()
         return _NOOP_AWAITABLE
 
     def close(self) -> None:
         """Close the response and its connection if the body is still arriving."""
         if not self._closed:
             self._closed = True
+            self._released = True
             self._drop_connection()
+            if self._content.__class__ is not bytes:
+                self._close_content()
+
+    def _close_content(self) -> None:
+        content = self._content
+        if content.exception() is None:  # type: ignore[union-attr]
+            content.set_exception(ClientConnectionError("Connection closed"))  # type: ignore[union-attr]
 
     def _drop_connection(self) -> None:
         proto, connector = self._proto, self._connector
@@ -387,7 +428,8 @@ class ClientResponse:
 
     async def wait_for_close(self) -> None:
         """Wait until the body is fully received, then release."""
-        if not self.content.is_eof():
+        content = self._content
+        if content.__class__ is not bytes and not content.is_eof():  # type: ignore[union-attr]
             try:
                 await self.content.read()
             except Exception:

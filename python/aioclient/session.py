@@ -98,7 +98,8 @@ class _Deadline:
 
     def watch(self, resp: ClientResponse) -> None:
         """The head is in: keep running until the body has been received."""
-        if resp.content._eof:
+        content = resp._content
+        if content.__class__ is bytes or content._eof:  # type: ignore[union-attr]
             self.cancel()
         else:
             self.response = resp

@@ -59,7 +59,7 @@ class StreamReader:
         # ``body``: the whole body, already received (the stream starts at its end).
         self._protocol = protocol
         self._limit = limit
-        self._loop = loop or asyncio.get_event_loop()
+        self._loop = loop  # the running loop's, when None (needed only to wait)
         self._buffer: Deque[bytes] = collections.deque((body,) if body else ())
         self._offset = 0  # bytes of _buffer[0] already read
         self._size = len(body) if body else 0  # unread bytes in _buffer
@@ -143,6 +143,8 @@ class StreamReader:
             # About to wait with data wanted: make sure the protocol reads.
             self._paused = False
             self._protocol.resume_reading()
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
         waiter = self._waiter = self._loop.create_future()
         try:
             await waiter

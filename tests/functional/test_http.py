@@ -999,3 +999,42 @@ async def test_read_bufsize_bounds_the_buffered_body(aiohttp_server) -> None:
             # Reading paused at twice the limit: far from all 300 KB is buffered.
             assert resp.content._size < 150_000
             assert await resp.read() == blob
+
+
+async def test_reading_after_release_follows_aiohttp(aiohttp_server) -> None:
+    async def data(request: web.Request) -> web.Response:
+        return web.Response(body=b"line1\nline2\n")
+
+    async def empty(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    server = await aiohttp_server(_app(data=data, empty=empty))
+    url = server.make_url("/data")
+    async with aioclient.ClientSession() as session:
+        # A body that came whole with its head reads like any other.
+        async with session.get(url) as resp:
+            assert await resp.content.readline() == b"line1\n"
+            assert await resp.read() == b"line2\n"
+            assert resp.content.total_bytes == 12
+        async with session.get(url) as resp:
+            assert await resp.read() == b"line1\nline2\n"
+            assert await resp.content.read() == b""  # read() took it
+            assert resp.content.at_eof()
+        # After release (or close), the body is gone: reading raises, text() of a
+        # body read before still works.
+        with pytest.raises(aioclient.ClientConnectionError, match="Connection closed"):
+            await resp.read()
+        assert await resp.text() == "line1\nline2\n"
+        async with session.get(url) as resp:
+            await asyncio.sleep(0.05)
+        with pytest.raises(aioclient.ClientConnectionError):
+            await resp.read()
+        with pytest.raises(aioclient.ClientConnectionError):
+            await resp.content.read()
+        resp = await session.get(url)
+        resp.close()
+        with pytest.raises(aioclient.ClientConnectionError):
+            await resp.read()
+        async with session.get(server.make_url("/empty")) as resp:
+            pass
+        assert await resp.read() == b""  # no body: nothing was lost
