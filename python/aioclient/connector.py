@@ -13,6 +13,7 @@ import ssl as _ssl
 import sys
 from collections import deque
 from contextlib import contextmanager
+from time import monotonic
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -106,6 +107,9 @@ def _map_ssl_errors(key: ConnectionKey) -> Iterator[None]:
         raise ClientConnectorSSLError(key, exc) from exc  # type: ignore[arg-type]
 
 
+_NO_STALE: List[Any] = []  # take_idle's "nothing stale" (never appended to)
+
+
 class _Pool:
     """Idle connections, limits and waiters: bookkeeping only, no I/O."""
 
@@ -119,19 +123,23 @@ class _Pool:
         self.in_use_per_key: Dict[ConnectionKey, int] = {}
         self.waiters: Deque[Tuple[ConnectionKey, asyncio.Future[None]]] = deque()
 
-    def take_idle(self, key: ConnectionKey, now: float, keepalive: float) -> Tuple[Optional[ResponseHandler], List[ResponseHandler]]:
-        """Most recently used live idle connection for ``key``, plus stale ones to close."""
-        stale: List[ResponseHandler] = []
+    def checkout(self, key: ConnectionKey, now: float, keepalive: float) -> Tuple[Optional[ResponseHandler], List[ResponseHandler]]:
+        """Take (and count as in use) the most recently used live idle connection for
+        ``key``; also the stale ones found on the way, to close.
+
+        An emptied list stays in ``idle`` (the key is likely used again soon);
+        ``expired`` drops it.
+        """
+        stale: List[ResponseHandler] = _NO_STALE
         conns = self.idle.get(key)
         while conns:
             proto = conns.pop()
             if proto.reusable and now - proto.idle_since < keepalive:
-                if not conns:
-                    del self.idle[key]
+                self.acquire(key)
                 return proto, stale
+            if stale is _NO_STALE:
+                stale = []
             stale.append(proto)
-        if conns is not None:
-            del self.idle[key]
         return None, stale
 
     def has_room(self, key: ConnectionKey) -> bool:
@@ -143,22 +151,24 @@ class _Pool:
 
     def acquire(self, key: ConnectionKey) -> None:
         self.in_use += 1
-        self.in_use_per_key[key] = self.in_use_per_key.get(key, 0) + 1
+        if self.limit_per_host:  # counted per key only when a per-key limit needs it
+            self.in_use_per_key[key] = self.in_use_per_key.get(key, 0) + 1
 
-    def release(self, key: ConnectionKey) -> None:
+    def release(self, key: ConnectionKey, idle: Optional[ResponseHandler] = None) -> None:
+        """A connection for ``key`` is no longer in use; ``idle``: it is kept for reuse."""
         self.in_use -= 1
-        count = self.in_use_per_key[key] - 1
-        if count:
-            self.in_use_per_key[key] = count
-        else:
-            del self.in_use_per_key[key]
-
-    def add_idle(self, key: ConnectionKey, proto: ResponseHandler) -> None:
-        conns = self.idle.get(key)
-        if conns is None:
-            self.idle[key] = [proto]
-        else:
-            conns.append(proto)
+        if self.limit_per_host:
+            count = self.in_use_per_key[key] - 1
+            if count:
+                self.in_use_per_key[key] = count
+            else:
+                del self.in_use_per_key[key]
+        if idle is not None:
+            conns = self.idle.get(key)
+            if conns is None:
+                self.idle[key] = [idle]
+            else:
+                conns.append(idle)
 
     def someone_waits_for_room(self) -> bool:
         """True when an earlier waiter could take a free slot (FIFO fairness)."""
@@ -280,7 +290,7 @@ class BaseConnector:
         pool = self._pool
         woken = False
         while True:
-            if key in pool.idle:
+            if pool.idle.get(key):
                 proto = self._take_idle(key)
                 if proto is not None:
                     if traces:
@@ -317,14 +327,13 @@ class BaseConnector:
     def _take_idle(self, key: ConnectionKey) -> Optional[ResponseHandler]:
         """An idle pooled connection for ``key``, acquired; ``None`` if there is none."""
         pool = self._pool
-        if key not in pool.idle:
+        if not pool.idle.get(key):
             return None
-        proto, stale = pool.take_idle(key, self._loop.time(), self._keepalive_timeout)
+        proto, stale = pool.checkout(key, monotonic(), self._keepalive_timeout)
         for old in stale:
             self._forget(old)
             old.close()
         if proto is not None:
-            pool.acquire(key)
             proto.acquired = True
             proto.reused = True
         return proto
@@ -362,23 +371,21 @@ class BaseConnector:
         if key is None or not proto.acquired:
             return  # released already (e.g. its response ended, then its task was cancelled)
         proto.acquired = False
-        self._pool.release(key)
-        if proto not in self._all:
-            proto.close()
-            self._wake_waiter()
-            return
-        if (
+        keep = (
             reusable
             and not self._closed
             and not self._force_close
             and self._keepalive_timeout > 0
+            and proto in self._all
             and proto.reusable
-        ):
-            proto.idle_since = self._loop.time()
-            self._pool.add_idle(key, proto)
+        )
+        if keep:
+            proto.idle_since = monotonic()
+            self._pool.release(key, proto)
             if self._cleanup_handle is None:
                 self._cleanup_handle = self._loop.call_later(self._keepalive_timeout, self._cleanup)
         else:
+            self._pool.release(key)
             self._forget(proto)
             proto.close()
         if self._pool.waiters:
@@ -389,7 +396,7 @@ class BaseConnector:
 
     def _cleanup(self) -> None:
         self._cleanup_handle = None
-        for proto in self._pool.expired(self._loop.time(), self._keepalive_timeout):
+        for proto in self._pool.expired(monotonic(), self._keepalive_timeout):
             self._forget(proto)
             proto.close()
         if self._pool.idle:
