@@ -420,8 +420,9 @@ class ClientResponse:
             proto.on_message_complete = None
             proto.payload = None
             connector.release(proto, reusable=False)
-            # What was not received never will be: readers get an error, not a wait.
-            self.content.set_exception(ClientConnectionError("Connection closed"))
+            # What was not received never will be: readers get an error, not a wait
+            # (the first error stays: a timeout that closed the response says so).
+            self._close_content()
         on_release, self._on_release = self._on_release, None
         if on_release is not None:
             on_release()

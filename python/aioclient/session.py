@@ -111,14 +111,16 @@ class _Deadlines:
 
     A timeout above ``ceil_threshold`` ends on a whole second, as aiohttp rounds it; the
     requests whose deadline falls on the same second share one loop timer, so a busy
-    session arms about one timer per second instead of one per request.
+    session arms about one timer per second instead of one per request. A second's
+    bucket holds ``_Deadline`` objects and, for the fast path, the futures of requests
+    waiting for a response head (see ``head_bucket``).
     """
 
     __slots__ = ("_loop", "_buckets")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._buckets: Dict[float, Tuple[Set[_Deadline], asyncio.TimerHandle]] = {}
+        self._buckets: Dict[float, Tuple[Set[Any], asyncio.TimerHandle]] = {}
 
     def start(self, timeout: ClientTimeout) -> Optional[_Deadline]:
         total = timeout.total
@@ -129,19 +131,36 @@ class _Deadlines:
             deadline = _Deadline(when, None, None)
             deadline._handle = self._loop.call_at(when, deadline._expire)
             return deadline
-        when = float(math.ceil(when))
+        return self.start_at(float(math.ceil(when)))
+
+    def start_at(self, when: float) -> _Deadline:
+        """A deadline for the current task at ``when``, a whole second."""
+        bucket = self._bucket(when)
+        deadline = _Deadline(when, None, bucket)
+        bucket.add(deadline)
+        return deadline
+
+    def head_bucket(self, total: float) -> Tuple[float, Set[Any]]:
+        """For a ``total`` above ``ceil_threshold``: its whole-second end and the set to
+        put the head's future in while waiting for it. At that second, a future still
+        there fails with ``TimeoutError``: no per-request object, no task lookup."""
+        when = float(math.ceil(self._loop.time() + total))
+        return when, self._bucket(when)
+
+    def _bucket(self, when: float) -> Set[Any]:
         entry = self._buckets.get(when)
         if entry is None:
             entry = self._buckets[when] = (set(), self._loop.call_at(when, self._fire, when))
-        deadline = _Deadline(when, None, entry[0])
-        entry[0].add(deadline)
-        return deadline
+        return entry[0]
 
     def _fire(self, when: float) -> None:
         entry = self._buckets.pop(when, None)
         if entry is not None:
-            for deadline in list(entry[0]):
-                deadline._expire()
+            for item in list(entry[0]):
+                if item.__class__ is _Deadline:
+                    item._expire()
+                elif not item.done():
+                    item.set_exception(asyncio.TimeoutError())
 
 
 class _FastPlan:
@@ -615,7 +634,7 @@ class ClientSession:
                     else None
                 )
                 req._cookie_header = self._cookie_header(url, own_cookies)
-                send = _Sender(self, real_timeout, traces, max_decompressed_size, deadline)
+                send = _Sender(self, real_timeout, traces, max_decompressed_size)
                 handler = build_client_middlewares(send, chain_middlewares) if chain_middlewares else send
                 resp = await handler(req)
                 if not allow_redirects or resp.status not in REDIRECT_STATUSES:
@@ -685,14 +704,21 @@ class ClientSession:
             return await self._request(method, str_or_url, allow_redirects=allow_redirects)
 
         timeout = self._timeout
-        deadline = self._deadlines.start(timeout)
+        total = timeout.total
+        deadline: Optional[_Deadline] = None
+        heads: Optional[Set[Any]] = None  # the total timeout's bucket, while waiting for the head
+        if total and total > timeout.ceil_threshold:
+            when, heads = self._deadlines.head_bucket(total)
+        else:
+            deadline = self._deadlines.start(timeout)
         try:
             proto.prepare(timeout.sock_read, self._read_bufsize, self._head_limits)
             proto.on_message_complete = connector.release
             proto.received_any = False
             proto.reused = False
+            waiter = None
             try:
-                head, payload = await proto.send_request(
+                waiter = proto.send_request(
                     plan.head,
                     None,
                     no_body=plan.no_body,
@@ -701,7 +727,12 @@ class ClientSession:
                     decompress=self._auto_decompress,
                     max_decompressed_size=self._max_decompressed_size,
                 )
+                if heads is not None:
+                    heads.add(waiter)
+                head, payload = await waiter
             except BaseException as exc:
+                if heads is not None:
+                    heads.discard(waiter)
                 proto.on_message_complete = None
                 connector.release(proto, reusable=False)
                 if (
@@ -719,9 +750,15 @@ class ClientSession:
                 raise
             resp = ClientResponse(method, plan.url, request_info=plan.request_info, session=self)
             resp._start(head, payload, proto, connector)
+            redirect = allow_redirects and resp.status in REDIRECT_STATUSES
+            if heads is not None:
+                heads.discard(waiter)
+                if redirect or (payload.__class__ is not bytes and not payload._eof):
+                    # The body (or the redirect chain) still runs under the same total.
+                    deadline = self._deadlines.start_at(when)
             if head.has_set_cookie:
                 self._cookie_jar.update_cookies_from_headers(resp.headers.getall("Set-Cookie", ()), plan.url)
-            if allow_redirects and resp.status in REDIRECT_STATUSES:
+            if redirect:
                 redirected = await self._follow_from_fast(method, plan, resp, deadline)
                 if redirected is not None:
                     return redirected
@@ -857,14 +894,13 @@ class _Sender:
     any byte of the response is sent once more on a new connection, as aiohttp does.
     """
 
-    __slots__ = ("_session", "_timeout", "_traces", "_max_decompressed_size", "_deadline")
+    __slots__ = ("_session", "_timeout", "_traces", "_max_decompressed_size")
 
-    def __init__(self, session: ClientSession, timeout: ClientTimeout, traces: Any, max_decompressed_size: Optional[int], deadline: Optional[_Deadline]) -> None:
+    def __init__(self, session: ClientSession, timeout: ClientTimeout, traces: Any, max_decompressed_size: Optional[int]) -> None:
         self._session = session
         self._timeout = timeout
         self._traces = traces
         self._max_decompressed_size = max_decompressed_size
-        self._deadline = deadline
 
     async def __call__(self, req: ClientRequest) -> ClientResponse:
         session = self._session

@@ -811,6 +811,35 @@ async def test_long_total_timeouts_end_on_a_whole_second(aiohttp_server) -> None
             assert await resp.text() == "quick"
 
 
+async def test_a_long_total_timeout_covers_the_body_and_redirects_of_a_pooled_request(aiohttp_server) -> None:
+    async def slow_body(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.content_length = 10
+        await resp.prepare(request)
+        await resp.write(b"12345")
+        await asyncio.sleep(5)
+        await resp.write(b"67890")
+        return resp
+
+    async def hop(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/slow_body")
+
+    async def quick(request: web.Request) -> web.Response:
+        return web.Response(text="quick")
+
+    server = await aiohttp_server(_app(slow_body=slow_body, hop=hop, quick=quick))
+    timeout = aioclient.ClientTimeout(total=0.2, ceil_threshold=0.1)
+    loop = asyncio.get_running_loop()
+    async with aioclient.ClientSession(timeout=timeout) as session:
+        for path in ("/slow_body", "/hop"):
+            await _warm(session, server.make_url("/quick"))  # an idle connection: the fast path
+            started = loop.time()
+            with pytest.raises(asyncio.TimeoutError):
+                async with session.get(server.make_url(path)) as resp:
+                    await resp.read()
+            assert loop.time() - started < 3  # the deadline's whole second, not the server's 5 s
+
+
 async def test_response_details_from_a_pooled_connection(aiohttp_server) -> None:
     async def missing(request: web.Request) -> web.Response:
         return web.Response(status=404, text="no")
