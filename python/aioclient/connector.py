@@ -135,7 +135,9 @@ class _Pool:
         while conns:
             proto = conns.pop()
             if proto.reusable and now - proto.idle_since < keepalive:
-                self.acquire(key)
+                self.in_use += 1  # acquire(key), inline: this is every pooled request
+                if self.limit_per_host:
+                    self.in_use_per_key[key] = self.in_use_per_key.get(key, 0) + 1
                 return proto, stale
             if stale is _NO_STALE:
                 stale = []

@@ -145,7 +145,10 @@ class _Deadlines:
         put the head's future in while waiting for it. At that second, a future still
         there fails with ``TimeoutError``: no per-request object, no task lookup."""
         when = float(math.ceil(self._loop.time() + total))
-        return when, self._bucket(when)
+        entry = self._buckets.get(when)
+        if entry is None:
+            return when, self._bucket(when)
+        return when, entry[0]
 
     def _bucket(self, when: float) -> Set[Any]:
         entry = self._buckets.get(when)
