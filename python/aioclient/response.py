@@ -91,12 +91,12 @@ class ClientResponse:
         self,
         method: str,
         url: URL,
-        *,
         request_info: Optional[RequestInfo] = None,
         request: Any = None,
         session: Optional["ClientSession"] = None,
         traces: Optional[List["Trace"]] = None,
     ) -> None:
+        # Keywords as in aiohttp; positional too (the fast path's cheaper call).
         self.method = method
         self._real_url = url
         self.url = url.with_fragment(None) if url.raw_fragment else url

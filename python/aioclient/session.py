@@ -751,7 +751,7 @@ class ClientSession:
                 if isinstance(exc, ClientResponseError) and exc.request_info is None:
                     exc.request_info = plan.request_info
                 raise
-            resp = ClientResponse(method, plan.url, request_info=plan.request_info, session=self)
+            resp = ClientResponse(method, plan.url, plan.request_info, None, self)
             resp._start(head, payload, proto, connector)
             redirect = allow_redirects and resp.status in REDIRECT_STATUSES
             if heads is not None:
