@@ -107,7 +107,7 @@ def _map_ssl_errors(key: ConnectionKey) -> Iterator[None]:
         raise ClientConnectorSSLError(key, exc) from exc  # type: ignore[arg-type]
 
 
-_NO_STALE: List[Any] = []  # take_idle's "nothing stale" (never appended to)
+_NO_STALE: List[Any] = []  # checkout's "nothing stale" (never appended to)
 
 
 class _Pool:

@@ -156,7 +156,7 @@ class ClientResponse:
         if content.__class__ is bytes:
             # The body came whole with the head: its stream is made on first use.
             stream = StreamReader(None, self._read_bufsize, body=content)  # type: ignore[arg-type]
-            if self._released:
+            if self._released and content:
                 stream.set_exception(ClientConnectionError("Connection closed"))
             elif self._body is not None:
                 stream.read_nowait()  # read() has taken the body already
