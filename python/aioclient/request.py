@@ -217,32 +217,42 @@ class ClientRequest:
         if self.version == (1, 0) and "Connection" not in headers:
             pairs.append(("Connection", "keep-alive"))
 
-        chunked = False
-        if isinstance(body, Payload):
-            if body.content_type is not None and "Content-Type" not in headers and "content-type" not in skip:
-                pairs.append(("Content-Type", body.content_type))
-            size = body.size
-            if self.compress or self.chunked or size is None:
-                if "Transfer-Encoding" not in headers:
-                    pairs.append(("Transfer-Encoding", "chunked"))
+        # Body framing follows aiohttp: a caller's Content-Length or chunked
+        # Transfer-Encoding is kept as given; otherwise a known size is sent as
+        # Content-Length and an unknown one (or compress=/chunked=) as chunked.
+        has_body = isinstance(body, Payload) or bool(body)
+        compress = self.compress if has_body else None
+        te_chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
+        if compress and headers.get("Content-Encoding"):
+            raise ValueError("compress can not be set if Content-Encoding header is set")
+        if self.chunked or compress:
+            if te_chunked:
+                raise ValueError('chunked can not be set if "Transfer-Encoding: chunked" header is set')
+            if "Content-Length" in headers:
+                raise ValueError("chunked can not be set if Content-Length header is set")
+        chunked = te_chunked
+        if has_body:
+            if isinstance(body, Payload):
+                content_type, size = body.content_type, body.size
+            else:
+                content_type, size = "application/octet-stream", len(body)
+            if content_type is not None and "Content-Type" not in headers and "content-type" not in skip:
+                pairs.append(("Content-Type", content_type))
+            if "Content-Length" in headers or te_chunked:
+                pass  # framed by the caller
+            elif compress or self.chunked or size is None:
+                pairs.append(("Transfer-Encoding", "chunked"))
                 chunked = True
-            elif "Content-Length" not in headers:
+            else:
                 pairs.append(("Content-Length", str(size)))
-        elif body:
-            if "Content-Type" not in headers and "content-type" not in skip:
-                pairs.append(("Content-Type", "application/octet-stream"))
-            if self.chunked or self.compress:
-                if "Transfer-Encoding" not in headers:
-                    pairs.append(("Transfer-Encoding", "chunked"))
+        elif self.method not in _GET_METHODS and "Content-Length" not in headers and not te_chunked:
+            if self.chunked:
+                pairs.append(("Transfer-Encoding", "chunked"))
                 chunked = True
-            elif "Content-Length" not in headers:
-                pairs.append(("Content-Length", str(len(body))))
-        elif self.method not in _GET_METHODS and "Content-Length" not in headers and "Transfer-Encoding" not in headers:
-            pairs.append(("Content-Length", "0"))
-        if "Transfer-Encoding" in headers and "chunked" in headers["Transfer-Encoding"].lower():
-            chunked = True
-        if self.compress and "Content-Encoding" not in headers:
-            pairs.append(("Content-Encoding", _compress_name(self.compress)))
+            else:
+                pairs.append(("Content-Length", "0"))
+        if compress:
+            pairs.append(("Content-Encoding", _compress_name(compress)))
         try:
             head = _core.encode_head(
                 self.method.encode("ascii"),

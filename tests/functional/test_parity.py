@@ -1,0 +1,61 @@
+"""Edge cases the spec leaves open, matched to what aiohttp 3.14.5 does as a client."""
+
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+import pytest
+from aiohttp import web
+
+import aioclient
+
+
+async def _echo_framing(request: web.Request) -> web.Response:
+    body = await request.read()
+    return web.json_response(
+        {
+            "content_length": request.headers.get("Content-Length"),
+            "transfer_encoding": request.headers.get("Transfer-Encoding"),
+            "body": body.decode(),
+        }
+    )
+
+
+def _app(handler) -> web.Application:
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    return app
+
+
+async def _gen() -> AsyncIterator[bytes]:
+    yield b"hello "
+    yield b"world"
+
+
+async def test_stream_body_with_callers_content_length_is_not_chunked(aiohttp_server) -> None:
+    server = await aiohttp_server(_app(_echo_framing))
+    async with aioclient.ClientSession() as session:
+        async with session.post(server.make_url("/"), data=_gen(), headers={"Content-Length": "11"}) as resp:
+            assert await resp.json() == {"content_length": "11", "transfer_encoding": None, "body": "hello world"}
+        async with session.post(server.make_url("/"), data=_gen()) as resp:
+            assert await resp.json() == {"content_length": None, "transfer_encoding": "chunked", "body": "hello world"}
+        async with session.post(server.make_url("/"), chunked=True) as resp:
+            assert await resp.json() == {"content_length": None, "transfer_encoding": "chunked", "body": ""}
+
+
+async def test_conflicting_framing_is_a_value_error_before_sending(aiohttp_server) -> None:
+    seen = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return web.Response()
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(ValueError, match="Content-Length"):
+            await session.post(server.make_url("/a"), data=b"x", chunked=True, headers={"Content-Length": "1"})
+        with pytest.raises(ValueError, match="Transfer-Encoding"):
+            await session.post(server.make_url("/b"), data=b"x", chunked=True, headers={"Transfer-Encoding": "chunked"})
+        with pytest.raises(ValueError, match="Content-Encoding"):
+            await session.post(server.make_url("/c"), data=b"x", compress="gzip", headers={"Content-Encoding": "br"})
+    assert seen == []
