@@ -284,9 +284,25 @@ class BaseConnector:
     async def connect(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:
         """A connection for ``key``: pooled if one is idle, else newly opened.
 
-        Waits (FIFO) while the limits are reached. The caller gives it back with
-        ``release`` (the response does that when its body ends).
+        Waits (FIFO) while the limits are reached; ``timeout.connect`` bounds the wait
+        and the opening together. The caller gives it back with ``release`` (the
+        response does that when its body ends).
         """
+        limit = timeout.connect if timeout is not None else None
+        if limit is None:
+            return await self._acquire(key, traces, timeout)
+        try:
+            async with deadline(limit):
+                return await self._acquire(key, traces, timeout)
+        except asyncio.TimeoutError as exc:
+            if isinstance(exc, (ClientConnectorError, ConnectionTimeoutError)):
+                raise
+            if key.proxy is not None:
+                raise ConnectionTimeoutError(f"Connection timeout to proxy {key.proxy}") from exc
+            port = key.port or (443 if key.is_ssl else 80)
+            raise ConnectionTimeoutError(f"Connection timeout to host {key.host}:{port}") from exc
+
+    async def _acquire(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:
         if self._closed:
             raise ClientConnectorError(key, OSError(0, "Connector is closed."))  # type: ignore[arg-type]
         pool = self._pool
@@ -633,9 +649,7 @@ class TCPConnector(BaseConnector):
     # -- connecting ----------------------------------------------------------
 
     async def _create_connection(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:
-        sock_connect = timeout.sock_connect if timeout is not None else None
-        connect = timeout.connect if timeout is not None else None
-        limit = min(t for t in (sock_connect, connect) if t is not None) if (sock_connect or connect) else None
+        limit = timeout.sock_connect if timeout is not None else None  # ``connect`` is the caller's
         host = key.host
         port = key.port or (443 if key.is_ssl else 80)
         if key.proxy is not None:

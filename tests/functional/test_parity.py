@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import AsyncIterator
 
 import pytest
@@ -59,3 +60,26 @@ async def test_conflicting_framing_is_a_value_error_before_sending(aiohttp_serve
         with pytest.raises(ValueError, match="Content-Encoding"):
             await session.post(server.make_url("/c"), data=b"x", compress="gzip", headers={"Content-Encoding": "br"})
     assert seen == []
+
+
+async def test_connect_timeout_covers_waiting_for_a_pool_slot(aiohttp_server) -> None:
+    release = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response(text="done")
+
+    server = await aiohttp_server(_app(slow))
+    connector = aioclient.TCPConnector(limit=1)
+    async with aioclient.ClientSession(connector=connector) as session:
+        first = asyncio.ensure_future(session.get(server.make_url("/first")))
+        await asyncio.sleep(0.05)
+        timeout = aioclient.ClientTimeout(connect=0.2)
+        with pytest.raises(aioclient.ConnectionTimeoutError):
+            await session.get(server.make_url("/second"), timeout=timeout)
+        release.set()
+        async with await first as resp:
+            assert await resp.text() == "done"
+        # The slot the timed-out waiter queued for is not lost.
+        async with session.get(server.make_url("/third"), timeout=timeout) as resp:
+            assert await resp.text() == "done"
