@@ -69,6 +69,7 @@ class ClientRequest:
         "read_bufsize",
         "trace_request_ctx",
         "_cookie_header",
+        "_sent_header_pairs",
     )
 
     def __init__(
@@ -121,6 +122,7 @@ class ClientRequest:
         self.max_headers = max_headers
         self.read_bufsize = read_bufsize
         self._cookie_header: Optional[str] = None
+        self._sent_header_pairs: List[Tuple[str, str]] = []  # set by encode_head
 
     @property
     def body(self) -> Any:
@@ -253,6 +255,7 @@ class ClientRequest:
                 pairs.append(("Content-Length", "0"))
         if compress:
             pairs.append(("Content-Encoding", _compress_name(compress)))
+        self._sent_header_pairs = pairs
         try:
             head = _core.encode_head(
                 self.method.encode("ascii"),
@@ -272,8 +275,13 @@ class ClientRequest:
         body: Any,
         max_decompressed_size: Optional[int],
         on_chunk_sent: Any = None,
+        on_headers_sent: Any = None,
     ) -> "asyncio.Future[Any]":
-        """Write the request on ``proto``; return the future of the response head."""
+        """Write the request on ``proto``; return the future of the response head.
+
+        ``on_headers_sent()`` is awaited once the head is written, ``on_chunk_sent(chunk)``
+        after each piece of the body (both for tracing).
+        """
         small = body if isinstance(body, bytes) else b""
         if self.compress and small:
             small = _compress(self.compress, small)
@@ -294,6 +302,8 @@ class ClientRequest:
             read_until_eof=self.read_until_eof,
             expect_continue=self.expect100,
         )
+        if on_headers_sent is not None:
+            await on_headers_sent()
         if inline:
             if on_chunk_sent is not None and small:
                 await on_chunk_sent(small)

@@ -944,13 +944,11 @@ class _Sender:
         proto.received_any = False
         proto.reused = False
         try:
-            on_chunk = None
+            on_chunk = on_head = None
             if traces:
                 on_chunk = _chunk_sent_notifier(traces, req.method, req.url)
-            waiter = await req.send(proto, head, chunked, body, self._max_decompressed_size, on_chunk)
-            if traces:
-                for trace in traces:
-                    await trace.send_request_headers(req.method, req.url, req.headers)
+                on_head = _headers_sent_notifier(traces, req)
+            waiter = await req.send(proto, head, chunked, body, self._max_decompressed_size, on_chunk, on_head)
             head_event, payload = await waiter
         except BaseException as exc:
             proto.on_message_complete = None
@@ -975,6 +973,15 @@ def _chunk_sent_notifier(traces: Any, method: str, url: URL) -> Callable[[bytes]
     async def notify(chunk: bytes) -> None:
         for trace in traces:
             await trace.send_request_chunk_sent(method, url, chunk)
+
+    return notify
+
+
+def _headers_sent_notifier(traces: Any, req: ClientRequest) -> Callable[[], Awaitable[None]]:
+    async def notify() -> None:
+        headers = CIMultiDict(req._sent_header_pairs)  # every header on the wire, auto ones too
+        for trace in traces:
+            await trace.send_request_headers(req.method, req.url, headers)
 
     return notify
 

@@ -83,3 +83,29 @@ async def test_connect_timeout_covers_waiting_for_a_pool_slot(aiohttp_server) ->
         # The slot the timed-out waiter queued for is not lost.
         async with session.get(server.make_url("/third"), timeout=timeout) as resp:
             assert await resp.text() == "done"
+
+
+async def test_trace_headers_sent_lists_every_header_before_the_body(aiohttp_server) -> None:
+    server = await aiohttp_server(_app(_echo_framing))
+    events = []
+    trace_config = aioclient.TraceConfig()
+
+    async def on_headers(session, ctx, params) -> None:
+        events.append(("headers", dict(params.headers)))
+
+    async def on_chunk(session, ctx, params) -> None:
+        events.append(("chunk", params.chunk))
+
+    trace_config.on_request_headers_sent.append(on_headers)
+    trace_config.on_request_chunk_sent.append(on_chunk)
+    async with aioclient.ClientSession(trace_configs=[trace_config]) as session:
+        async with session.post(server.make_url("/"), data=b"abc", headers={"X-Mine": "1"}) as resp:
+            await resp.read()
+    assert [name for name, _ in events] == ["headers", "chunk"]
+    headers = events[0][1]
+    assert headers["Host"] == f"127.0.0.1:{server.url.port}"
+    assert headers["X-Mine"] == "1"
+    assert headers["Content-Length"] == "3"
+    assert headers["Content-Type"] == "application/octet-stream"
+    assert {"Accept", "Accept-Encoding", "User-Agent"} <= set(headers)
+    assert events[1] == ("chunk", b"abc")
