@@ -36,6 +36,21 @@ _PUBLIC_SUFFIXES = frozenset(
 )
 _CTL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _SECURE_SCHEMES = frozenset({"https", "wss"})
+_VALUE_ENCODER = SimpleCookie()
+
+
+def wire_value(value: str, coded: str, quote: bool) -> str:
+    """A cookie value as written in a ``Cookie`` header.
+
+    With ``quote`` a value the server sent quoted is kept exactly as sent and any other
+    is quoted by the ``SimpleCookie`` rules (``a,b`` becomes ``"a\\054b"``); without
+    it the plain value goes out as is.
+    """
+    if not quote:
+        return value
+    if coded[:1] == '"':
+        return coded
+    return _VALUE_ENCODER.value_encode(value)[1]
 
 LooseCookies = Union[Mapping[str, Union[str, "Morsel[str]"]], Iterable[Tuple[str, Union[str, "Morsel[str]"]]], BaseCookie]
 
@@ -109,7 +124,7 @@ class _Cookie:
     def morsel(self) -> "Morsel[str]":
         m: Morsel[str] = Morsel()
         m.set(self.name, self.value, self.coded)
-        m["domain"] = "" if self.host_only else self.domain
+        m["domain"] = self.domain  # a host-only cookie shows its host, as in aiohttp
         m["path"] = self.path
         if self.secure:
             m["secure"] = True
@@ -337,7 +352,7 @@ class CookieJar(AbstractCookieJar):
         for cookie in matched[:MAX_COOKIES_PER_REQUEST]:
             if cookie.name in result:
                 continue
-            coded = cookie.coded if self._quote_cookie else cookie.value
+            coded = wire_value(cookie.value, cookie.coded, self._quote_cookie)
             size += len(cookie.name) + len(coded) + 2
             if size > MAX_COOKIE_HEADER_BYTES:
                 break

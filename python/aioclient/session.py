@@ -34,7 +34,7 @@ from yarl import URL
 
 from .auth import BasicAuth
 from .connector import BaseConnector, ConnectionKey, TCPConnector
-from .cookies import AbstractCookieJar, CookieJar
+from .cookies import AbstractCookieJar, CookieJar, wire_value
 from .exceptions import (
     ClientConnectionResetError,
     ClientResponseError,
@@ -594,7 +594,7 @@ class ClientSession:
 
         body = build_body(data, json, self._json_serialize)
         chain_middlewares = self._middlewares if middlewares is None else tuple(middlewares)
-        request_cookies = _cookies_to_header_pairs(cookies) if cookies else None
+        request_cookies = _cookies_to_header_pairs(cookies, self._cookie_jar.quote_cookie) if cookies else None
         request_origin = url.origin() if request_cookies else None
         history: List[ClientResponse] = _history if _history is not None else []
         credentials_dropped = False
@@ -856,21 +856,21 @@ class ClientSession:
         return _WSRequestContextManager(ws_connect(self, url, **kwargs))
 
 
-def _cookies_to_header_pairs(cookies: Any) -> List[Tuple[str, str]]:
-    """Per-request ``cookies=`` as (name, coded value) pairs; never stored in the jar."""
-    from http.cookies import BaseCookie, Morsel, SimpleCookie
+def _cookies_to_header_pairs(cookies: Any, quote: bool) -> List[Tuple[str, str]]:
+    """Per-request ``cookies=`` as (name, value as sent) pairs; never stored in the jar.
 
-    if isinstance(cookies, BaseCookie):
-        return [(name, morsel.coded_value) for name, morsel in cookies.items()]
-    items = cookies.items() if isinstance(cookies, Mapping) else cookies
+    Values are quoted or not as the session's jar quotes its own (``quote_cookie``).
+    """
+    from http.cookies import BaseCookie, Morsel
+
+    items = cookies.items() if isinstance(cookies, (Mapping, BaseCookie)) else cookies
     out: List[Tuple[str, str]] = []
-    encoder = SimpleCookie()
     for name, value in items:
         if isinstance(value, Morsel):
-            out.append((name, value.coded_value))
+            out.append((name, wire_value(value.value, value.coded_value, quote)))
         else:
-            _, coded = encoder.value_encode(str(value))
-            out.append((name, coded))
+            value = str(value)
+            out.append((name, wire_value(value, "", quote)))
     return out
 
 

@@ -109,3 +109,38 @@ async def test_trace_headers_sent_lists_every_header_before_the_body(aiohttp_ser
     assert headers["Content-Type"] == "application/octet-stream"
     assert {"Accept", "Accept-Encoding", "User-Agent"} <= set(headers)
     assert events[1] == ("chunk", b"abc")
+
+
+async def _cookie_echo(request: web.Request) -> web.Response:
+    if request.path == "/set":
+        resp = web.Response(text="set")
+        resp.headers.add("Set-Cookie", "pl=a,b")
+        resp.headers.add("Set-Cookie", 'qt="kept as sent"')
+        return resp
+    return web.Response(text=request.headers.get("Cookie", ""))
+
+
+@pytest.mark.parametrize(
+    ("quote", "expected"),
+    [(True, 'mine="x y"; pl="a\\054b"; qt="kept as sent"'), (False, "mine=x y; pl=a,b; qt=kept as sent")],
+)
+async def test_quote_cookie_governs_jar_and_request_cookies(aiohttp_server, quote, expected) -> None:
+    server = await aiohttp_server(_app(_cookie_echo))
+    jar = aioclient.CookieJar(unsafe=True, quote_cookie=quote)
+    async with aioclient.ClientSession(cookie_jar=jar) as session:
+        async with session.get(server.make_url("/set")) as resp:
+            await resp.read()
+        async with session.get(server.make_url("/echo"), cookies={"mine": "x y"}) as resp:
+            assert await resp.text() == expected
+        async with session.get(server.make_url("/echo"), cookies={"pl": "over"}) as resp:
+            sent = (await resp.text()).split("; ")
+            assert sent[0] == "pl=over" and len(sent) == 2  # a request cookie replaces the jar's
+
+
+async def test_host_only_cookie_shows_its_host_as_domain(aiohttp_server) -> None:
+    server = await aiohttp_server(_app(_cookie_echo))
+    jar = aioclient.CookieJar(unsafe=True)
+    async with aioclient.ClientSession(cookie_jar=jar) as session:
+        async with session.get(server.make_url("/set")) as resp:
+            await resp.read()
+    assert {m.key: m["domain"] for m in jar} == {"pl": "127.0.0.1", "qt": "127.0.0.1"}
