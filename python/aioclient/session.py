@@ -640,6 +640,11 @@ class ClientSession:
                 send = _Sender(self, real_timeout, traces, max_decompressed_size)
                 handler = build_client_middlewares(send, chain_middlewares) if chain_middlewares else send
                 resp = await handler(req)
+                # Cookies come from the response the middlewares settled on, not from
+                # the attempts they made on the way (as in aiohttp).
+                head = getattr(resp, "_head", None)
+                if head is None or head.has_set_cookie:
+                    self._cookie_jar.update_cookies_from_headers(resp.headers.getall("Set-Cookie", ()), resp.url)
                 if not allow_redirects or resp.status not in REDIRECT_STATUSES:
                     break
                 hop = next_hop(resp, req, history, max_redirects, self._requote_redirect_url)
@@ -958,14 +963,12 @@ class _Sender:
             raise
         resp = session._response_class(
             req.method,
-            req.url,
+            req.original_url,  # what the caller asked for, whatever a middleware sent
             request=req,
             session=session,
             traces=traces,
         )
         resp._start(head_event, payload, proto, connector)
-        if head_event.has_set_cookie:
-            session._cookie_jar.update_cookies_from_headers(resp.headers.getall("Set-Cookie", ()), req.url)
         return resp
 
 

@@ -144,3 +144,48 @@ async def test_host_only_cookie_shows_its_host_as_domain(aiohttp_server) -> None
         async with session.get(server.make_url("/set")) as resp:
             await resp.read()
     assert {m.key: m["domain"] for m in jar} == {"pl": "127.0.0.1", "qt": "127.0.0.1"}
+
+
+async def test_middleware_retry_keeps_only_the_final_responses_cookies(aiohttp_server) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != "yes":
+            resp = web.Response(status=401)
+            resp.set_cookie("attempt", "1")
+            return resp
+        resp = web.Response(text="ok")
+        resp.set_cookie("final", "2")
+        return resp
+
+    async def authorize(req: aioclient.ClientRequest, handler) -> aioclient.ClientResponse:
+        resp = await handler(req)
+        if resp.status == 401:
+            resp.release()
+            req.headers["Authorization"] = "yes"
+            resp = await handler(req)
+        return resp
+
+    server = await aiohttp_server(_app(handler))
+    jar = aioclient.CookieJar(unsafe=True)
+    async with aioclient.ClientSession(cookie_jar=jar, middlewares=(authorize,)) as session:
+        async with session.get(server.make_url("/")) as resp:
+            assert await resp.text() == "ok"
+    assert [m.key for m in jar] == ["final"]
+
+
+async def test_middleware_rewriting_the_url_keeps_the_callers_url_on_the_response(aiohttp_server) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text=request.path_qs)
+
+    async def rewrite(req: aioclient.ClientRequest, handler) -> aioclient.ClientResponse:
+        req.url = req.url.with_path("/rewritten")
+        return await handler(req)
+
+    server = await aiohttp_server(_app(handler))
+    asked = server.make_url("/asked?x=1#frag")
+    async with aioclient.ClientSession(middlewares=(rewrite,)) as session:
+        async with session.get(asked) as resp:
+            assert await resp.text() == "/rewritten"  # yarl: with_path drops the query
+            assert resp.url == asked.with_fragment(None)
+            assert resp.real_url == asked
+            assert resp.request_info.url == server.make_url("/rewritten")
+            assert resp.request_info.real_url == asked
