@@ -285,8 +285,10 @@ class ClientResponse:
 
     @property
     def closed(self) -> bool:
-        """True once the response was closed or released."""
-        return self._closed or self._released
+        """True once the whole body has arrived (the connection is back in the pool)
+        or the response was closed or released, as in aiohttp."""
+        content = self._content
+        return self._closed or self._released or content.__class__ is bytes or content._eof  # type: ignore[union-attr]
 
     def __repr__(self) -> str:
         return f"<ClientResponse({self.url}) [{self.status} {self.reason}]>"

@@ -189,3 +189,28 @@ async def test_middleware_rewriting_the_url_keeps_the_callers_url_on_the_respons
             assert resp.real_url == asked
             assert resp.request_info.url == server.make_url("/rewritten")
             assert resp.request_info.real_url == asked
+
+
+async def test_response_is_closed_once_its_body_has_arrived(aiohttp_server) -> None:
+    big = b"x" * 5_000_000
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=big if request.path == "/big" else b"hi")
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session:
+        resp = await session.get(server.make_url("/small"))
+        assert resp.closed  # the body came with the head
+        assert await resp.read() == b"hi"
+        resp = await session.get(server.make_url("/big"))
+        assert not resp.closed and resp.connection is not None
+        assert await resp.read() == big
+        assert resp.closed and resp.connection is None
+        resp = await session.get(server.make_url("/big"))
+        received = 0
+        async for chunk in resp.content.iter_chunked(1 << 20):
+            received += len(chunk)
+        assert received == len(big) and resp.closed
+        resp = await session.get(server.make_url("/big"))
+        resp.release()
+        assert resp.closed
