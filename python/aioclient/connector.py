@@ -694,16 +694,17 @@ class TCPConnector(BaseConnector):
         proxy_key = ConnectionKey(
             proxy.raw_host or "", proxy.port, proxy.scheme == "https", True, None, None, None
         )
+        # Failing to reach the proxy names the proxy (host, port, message), as in aiohttp.
         try:
             addrs = await self._resolve_host(proxy_key.host, proxy.port or 80, traces)
         except OSError as exc:
-            raise ClientProxyConnectionError(key, exc) from exc  # type: ignore[arg-type]
+            raise ClientProxyConnectionError(proxy_key, exc) from exc  # type: ignore[arg-type]
         try:
             proto = await self._open(proxy_key, addrs)
         except ClientConnectorError as exc:
             if isinstance(exc, (ClientConnectorSSLError, ClientConnectorCertificateError)):
                 raise
-            raise ClientProxyConnectionError(key, exc.os_error) from exc  # type: ignore[arg-type]
+            raise ClientProxyConnectionError(proxy_key, exc.os_error) from exc  # type: ignore[arg-type]
         proto.key = key
         if not key.is_ssl and not key.tunnel:
             return proto  # plain target: absolute-form requests go through as they are
@@ -719,11 +720,12 @@ class TCPConnector(BaseConnector):
         proxy = key.proxy
         assert proxy is not None
         port = key.port or (443 if key.is_ssl else 80)
+        proxy_key = ConnectionKey(proxy.raw_host or "", proxy.port or 1080, False, True, None, None, None)
         try:
-            proxy_addrs = await self._resolve_host(proxy.raw_host or "", proxy.port or 1080, traces)
+            proxy_addrs = await self._resolve_host(proxy_key.host, proxy_key.port, traces)
             sock = await self._connect_socket(key, proxy_addrs)
         except OSError as exc:
-            raise ClientProxyConnectionError(key, exc) from exc  # type: ignore[arg-type]
+            raise ClientProxyConnectionError(proxy_key, exc) from exc  # type: ignore[arg-type]
         try:
             resolved = None
             if proxy.scheme in ("socks4", "socks5"):

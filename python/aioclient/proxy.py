@@ -23,10 +23,11 @@ _PROXY_SCHEMES = frozenset({"http", "https", "socks4", "socks4a", "socks5", "soc
 
 
 def check_proxy_url(proxy: URL, proxy_auth: Optional[BasicAuth]) -> Tuple[URL, Optional[BasicAuth]]:
-    """Validate ``proxy=``; credentials in its URL become ``proxy_auth``.
+    """Validate ``proxy=``; credentials in its URL become ``proxy_auth`` unless
+    ``proxy_auth`` is given, which wins (as in aiohttp).
 
-    Raises ``ValueError`` for an unsupported scheme and when both the URL and
-    ``proxy_auth`` carry credentials.
+    Raises ``ValueError`` for an unsupported scheme or a ``proxy_auth`` that is not a
+    ``BasicAuth``.
     """
     if proxy.scheme not in _PROXY_SCHEMES:
         raise ValueError(
@@ -34,11 +35,12 @@ def check_proxy_url(proxy: URL, proxy_auth: Optional[BasicAuth]) -> Tuple[URL, O
         )
     if not proxy.host:
         raise ValueError(f"Invalid proxy URL {proxy}")
+    if proxy_auth and not isinstance(proxy_auth, BasicAuth):
+        raise ValueError("proxy_auth must be None or BasicAuth() tuple")
     url_auth = BasicAuth.from_url(proxy)
     if url_auth is not None:
-        if proxy_auth is not None and proxy_auth != url_auth:
-            raise ValueError("proxy_auth and credentials in the proxy URL cannot be combined")
-        proxy_auth = url_auth
+        if proxy_auth is None:
+            proxy_auth = url_auth
         proxy = proxy.with_user(None)
     return proxy, proxy_auth
 

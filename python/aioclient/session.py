@@ -549,6 +549,8 @@ class ClientSession:
             url = url.with_user(None)
         elif auth is None and (self._base_url is None or self._base_url.origin() == url.origin()):
             auth = self._default_auth
+        if auth is not None and not isinstance(auth, BasicAuth):
+            raise TypeError("BasicAuth() tuple is required instead")
         if auth is None and self._trust_env and "Authorization" not in headers and url.host:
             from .proxy import netrc_auth
 

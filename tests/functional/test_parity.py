@@ -214,3 +214,19 @@ async def test_response_is_closed_once_its_body_has_arrived(aiohttp_server) -> N
         resp = await session.get(server.make_url("/big"))
         resp.release()
         assert resp.closed
+
+
+async def test_auth_arguments_must_be_basic_auth(aiohttp_server) -> None:
+    seen = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return web.Response()
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(TypeError, match="BasicAuth"):
+            await session.get(server.make_url("/a"), auth=("user", "pass"))
+        with pytest.raises(ValueError, match="proxy_auth"):
+            await session.get(server.make_url("/b"), proxy=str(server.url), proxy_auth=("user", "pass"))
+    assert seen == []

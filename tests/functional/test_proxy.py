@@ -174,7 +174,11 @@ async def test_proxy_auth_never_reaches_origin(aiohttp_server, ca, trust, auth_p
         creds_in_url = auth_proxy.replace("http://", "http://user:secret@")
         async with session.get(origin.url, proxy=creds_in_url) as r:
             assert r.status == 200
-    assert len(seen) == 2
+        # proxy_auth wins over credentials in the proxy URL, as in aiohttp.
+        wrong_in_url = auth_proxy.replace("http://", "http://user:wrong@")
+        async with session.get(origin.url, proxy=wrong_in_url, proxy_auth=aioclient.BasicAuth("user", "secret")) as r:
+            assert r.status == 200
+    assert len(seen) == 3
     assert all("Proxy-Authorization" not in h for h in seen)
 
 
@@ -372,3 +376,14 @@ async def test_connect_refused_and_pool_separation(aiohttp_server, ca, trust, pl
         keys = {(k.proxy is not None) for k in session.connector._pool.idle}
         assert keys == {True, False}  # direct and proxied connections never mixed
         assert sum(len(v) for v in session.connector._pool.idle.values()) == 2
+
+
+async def test_unreachable_proxy_is_named_in_the_error() -> None:
+    port = _free_port()
+    async with aioclient.ClientSession() as session:
+        for scheme, target in [("http", "http://origin.invalid/"), ("http", "https://origin.invalid/"),
+                               ("socks5", "http://origin.invalid/")]:
+            with pytest.raises(aioclient.ClientProxyConnectionError) as info:
+                await session.get(target, proxy=f"{scheme}://127.0.0.1:{port}")
+            assert (info.value.host, info.value.port) == ("127.0.0.1", port)
+            assert f"127.0.0.1:{port}" in str(info.value)
