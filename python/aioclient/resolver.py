@@ -15,8 +15,10 @@ __all__ = (
     "DefaultResolver",
 )
 
-# Numeric-host flags: turn an address into text without a reverse lookup.
-_NUMERIC = socket.NI_NUMERICHOST | socket.NI_NUMERICSERV
+# getnameinfo flags: turn an address into text without a reverse lookup.
+_NAME_FLAGS = socket.NI_NUMERICHOST | socket.NI_NUMERICSERV
+# The ``flags`` of each result, as in aiohttp: the host is an address, the port a number.
+_RESULT_FLAGS = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
 
 
 class ResolveResult(TypedDict):
@@ -64,7 +66,7 @@ class ThreadedResolver(AbstractResolver):
                     continue  # IPv6 is not supported by this Python build
                 if address[3]:
                     # A link-local address needs its scope id kept, in textual form.
-                    resolved_host, _port = socket.getnameinfo(address, _NUMERIC)
+                    resolved_host, _port = socket.getnameinfo(address, _NAME_FLAGS)
                     port_number = int(_port)
                 else:
                     resolved_host, port_number = address[:2]
@@ -78,7 +80,7 @@ class ThreadedResolver(AbstractResolver):
                     port=port_number,
                     family=fam,
                     proto=proto,
-                    flags=_NUMERIC,
+                    flags=_RESULT_FLAGS,
                 )
             )
         if not results:
@@ -121,7 +123,7 @@ class AsyncResolver(AbstractResolver):
         for node in answer.nodes:
             address: Any = node.addr
             if node.family == socket.AF_INET6 and len(address) > 3 and address[3]:
-                resolved_host, _port = socket.getnameinfo(address, _NUMERIC)
+                resolved_host, _port = socket.getnameinfo(address, _NAME_FLAGS)
                 port_number = int(_port)
             else:
                 resolved_host = address[0].decode() if isinstance(address[0], bytes) else address[0]
@@ -133,7 +135,7 @@ class AsyncResolver(AbstractResolver):
                     port=port_number,
                     family=node.family,
                     proto=0,
-                    flags=_NUMERIC,
+                    flags=_RESULT_FLAGS,
                 )
             )
         if not results:

@@ -230,3 +230,20 @@ async def test_auth_arguments_must_be_basic_auth(aiohttp_server) -> None:
         with pytest.raises(ValueError, match="proxy_auth"):
             await session.get(server.make_url("/b"), proxy=str(server.url), proxy_auth=("user", "pass"))
     assert seen == []
+
+
+@pytest.mark.parametrize("resolver_class", ["ThreadedResolver", "AsyncResolver"])
+async def test_resolver_results_carry_numeric_addrinfo_flags(resolver_class) -> None:
+    import socket
+
+    resolver = getattr(aioclient, resolver_class)()
+    try:
+        results = await resolver.resolve("localhost", 8080)
+    finally:
+        await resolver.close()
+    assert results
+    for result in results:
+        assert result["hostname"] == "localhost"
+        assert result["host"] in ("127.0.0.1", "::1")
+        assert result["port"] == 8080
+        assert result["flags"] == socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
