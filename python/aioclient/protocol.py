@@ -92,6 +92,7 @@ class ResponseHandler(asyncio.Protocol):
         "_request_chunked",
         "_pending_hold",
         "_raw_pipe",
+        "_body_withheld",
     )
 
     def __init__(
@@ -129,6 +130,9 @@ class ResponseHandler(asyncio.Protocol):
         self._request_chunked = False
         self._pending_hold = False
         self._raw_pipe = False
+        # A final response came instead of 100 Continue: the request body was never
+        # sent, so the server may still be waiting for it. Never reused.
+        self._body_withheld = False
 
     # -- state ---------------------------------------------------------------
 
@@ -140,7 +144,12 @@ class ResponseHandler(asyncio.Protocol):
     @property
     def reusable(self) -> bool:
         """True when the engine says the connection may carry another request."""
-        return self.transport is not None and self._exception is None and self._conn.reusable
+        return (
+            self.transport is not None
+            and self._exception is None
+            and self._conn.reusable
+            and not self._body_withheld
+        )
 
     @property
     def upgraded(self) -> bool:
@@ -297,9 +306,11 @@ class ResponseHandler(asyncio.Protocol):
         self.head_waiter = None
         payload = StreamReader(self, self._read_bufsize, loop=self._loop)
         self.payload = payload
-        if self.continue_waiter is not None and not self.continue_waiter.done():
+        continue_waiter = self.continue_waiter
+        if continue_waiter is not None and not continue_waiter.done():
             # A final answer instead of 100 Continue: the body is not sent (RFC 9110 §10.1.1).
-            self.continue_waiter.set_result(None)
+            self._body_withheld = True
+            continue_waiter.set_result(None)
         if waiter is not None and not waiter.done():
             waiter.set_result((head, payload))
         if self._conn.is_upgraded:
@@ -316,6 +327,7 @@ class ResponseHandler(asyncio.Protocol):
         self.head_waiter = None
         continue_waiter = self.continue_waiter
         if continue_waiter is not None and not continue_waiter.done():
+            self._body_withheld = True  # as in _on_head
             continue_waiter.set_result(None)
         if waiter is not None and not waiter.done():
             waiter.set_result((head, body))

@@ -247,3 +247,29 @@ async def test_resolver_results_carry_numeric_addrinfo_flags(resolver_class) -> 
         assert result["host"] in ("127.0.0.1", "::1")
         assert result["port"] == 8080
         assert result["flags"] == socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
+
+
+async def test_expect100_refused_connection_is_not_reused(aiohttp_server) -> None:
+    async def refuse(request: web.Request) -> web.Response:
+        return web.Response(status=401, text="go away")
+
+    async def accept(request: web.Request) -> web.Response:
+        return web.Response(text=f"got {len(await request.read())}")
+
+    async def plain(request: web.Request) -> web.Response:
+        return web.Response(text="plain")
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"0123456789"
+
+    app = web.Application()
+    app.router.add_route("PUT", "/refuse", accept, expect_handler=refuse)
+    app.router.add_get("/plain", plain)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession(timeout=aioclient.ClientTimeout(total=5)) as session:
+        for data in (b"0123456789", body()):
+            async with session.put(server.make_url("/refuse"), data=data, expect100=True) as resp:
+                assert (resp.status, await resp.text()) == (401, "go away")
+            # The refused body was never sent: the next request needs a fresh connection.
+            async with session.get(server.make_url("/plain")) as resp:
+                assert (resp.status, await resp.text()) == (200, "plain")
