@@ -11,7 +11,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _core
-from .exceptions import ClientOSError, InvalidUrlClientError
+from .exceptions import ClientConnectionError, ClientError, ClientOSError, InvalidUrlClientError
 from .payload import Payload, get_payload
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ DEFAULT_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 
 # Methods that carry no body by default: no "Content-Length: 0" for them (as aiohttp).
 _GET_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "CONNECT", "TRACE"})
+_POST_METHODS = frozenset({"PATCH", "POST", "PUT"})  # given a Content-Type even when empty
 # Methods safe to resend when a pooled connection turned out closed (RFC 9110 §9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _SMALL_BODY = 1 << 16  # bodies up to this size go out with the head in one write
@@ -248,6 +249,8 @@ class ClientRequest:
             else:
                 pairs.append(("Content-Length", str(size)))
         elif self.method not in _GET_METHODS and "Content-Length" not in headers and not te_chunked:
+            if self.method in _POST_METHODS and "Content-Type" not in headers and "content-type" not in skip:
+                pairs.append(("Content-Type", "application/octet-stream"))  # as aiohttp
             if self.chunked:
                 pairs.append(("Transfer-Encoding", "chunked"))
                 chunked = True
@@ -343,8 +346,14 @@ class ClientRequest:
                 tail = compressor.flush()
                 if tail:
                     proto.write_body(tail)
+        except ClientError:
+            raise
         except OSError as exc:
             raise ClientOSError(exc.errno or 0, f"Can not write request body for {self.url}: {exc}") from exc
+        except Exception as exc:
+            # The body's own iterator failed (raised, or yielded something not bytes):
+            # the request is cut short, as aiohttp reports it.
+            raise ClientConnectionError(f"Failed to send the request body for {self.url}: {exc!r}") from exc
         proto.write_body(b"", last=True)
 
 
@@ -376,7 +385,7 @@ def build_body(data: Any, json: Any, json_serialize: Any) -> Any:
         return JsonPayload(json, dumps=json_serialize)
     if data is None:
         return b""
-    if type(data) is bytes:
+    if type(data) is bytes and data:
         return data  # the common case stays a plain bytes object (no Payload)
     return get_payload(data)
 

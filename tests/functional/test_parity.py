@@ -273,3 +273,46 @@ async def test_expect100_refused_connection_is_not_reused(aiohttp_server) -> Non
             # The refused body was never sent: the next request needs a fresh connection.
             async with session.get(server.make_url("/plain")) as resp:
                 assert (resp.status, await resp.text()) == (200, "plain")
+
+
+async def _echo_content_headers(request: web.Request) -> web.Response:
+    return web.json_response({k: request.headers.get(k) for k in ("Content-Type", "Content-Length")})
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "content_type", "length"),
+    [
+        ("POST", {}, "application/octet-stream", "0"),
+        ("PUT", {}, "application/octet-stream", "0"),
+        ("POST", {"data": b""}, "application/octet-stream", "0"),
+        ("DELETE", {"data": b""}, "application/octet-stream", "0"),
+        ("DELETE", {}, None, "0"),
+        ("GET", {}, None, None),
+        ("POST", {"data": ""}, "text/plain; charset=utf-8", "0"),
+        ("POST", {"headers": {"Content-Type": "x/y"}}, "x/y", "0"),
+    ],
+)
+async def test_empty_bodies_are_labelled_as_aiohttp_labels_them(aiohttp_server, method, kwargs, content_type, length) -> None:
+    server = await aiohttp_server(_app(_echo_content_headers))
+    async with aioclient.ClientSession() as session:
+        async with session.request(method, server.make_url("/"), **kwargs) as resp:
+            assert await resp.json() == {"Content-Type": content_type, "Content-Length": length}
+
+
+async def test_a_failing_body_iterator_is_a_client_connection_error(aiohttp_server) -> None:
+    server = await aiohttp_server(_app(_echo_framing))
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"start"
+        raise ValueError("the source broke")
+
+    async def not_bytes() -> AsyncIterator[bytes]:
+        yield "text"  # type: ignore[misc]
+
+    async with aioclient.ClientSession() as session:
+        for body, cause in ((broken(), ValueError), (not_bytes(), TypeError)):
+            with pytest.raises(aioclient.ClientConnectionError) as info:
+                await session.post(server.make_url("/"), data=body)
+            assert isinstance(info.value.__cause__, cause)
+        async with session.post(server.make_url("/"), data=b"after") as resp:  # the session still works
+            assert (await resp.json())["body"] == "after"
