@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import warnings
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Tuple, Union
 
 from multidict import CIMultiDictProxy, MultiMapping
@@ -87,6 +88,12 @@ class ClientResponseError(ClientError):
         self.headers = headers
         self.history = history
         self.args = (request_info, history)
+
+    @property
+    def code(self) -> int:
+        """Deprecated alias of ``status`` (kept, with its warning, as in aiohttp)."""
+        warnings.warn("code property is deprecated, use status instead", DeprecationWarning, stacklevel=2)
+        return self.status
 
     def __str__(self) -> str:
         url = self.request_info.real_url if self.request_info is not None else None
@@ -337,8 +344,12 @@ class WSMessageTypeError(TypeError):
     """A WebSocket message of an unexpected type."""
 
 
-class WebSocketError(ClientError):
-    """A WebSocket protocol error, with the close code to send."""
+class WebSocketError(Exception):
+    """A WebSocket protocol error, with the close code to send.
+
+    Not a ClientError: as in aiohttp, it is the frame parser's error, delivered in an
+    ERROR message rather than raised by the client.
+    """
 
     def __init__(self, code: int, message: str) -> None:
         self.code = code

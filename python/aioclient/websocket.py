@@ -6,14 +6,18 @@ import asyncio
 import dataclasses
 from collections import deque
 import json as _json
+import re
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Callable, Deque, Iterable, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Deque, Iterable, NamedTuple, Optional, Tuple, Union
 
 from multidict import CIMultiDict
 from yarl import URL
 
 from . import _core
 from .exceptions import (
+    ClientConnectionResetError,
+    ClientError,
+    ServerDisconnectedError,
     ServerTimeoutError,
     WebSocketError,
     WSMessageTypeError,
@@ -96,9 +100,13 @@ DEFAULT_WS_CLIENT_TIMEOUT = ClientWSTimeout()
 
 
 class _Reader:
-    """Fed by the protocol with the raw stream; decodes frames into a queue."""
+    """Fed by the protocol with the raw stream; decodes frames into a queue.
 
-    __slots__ = ("_codec", "_queue", "_loop", "_waiter", "_exception", "_eof")
+    Items are the codec's ``(opcode, data, extra)`` tuples, plus the CLOSING and
+    ERROR items the WebSocket itself puts in to wake a waiting ``receive()``.
+    """
+
+    __slots__ = ("_codec", "_queue", "_loop", "_waiter", "_exception", "_eof", "on_data")
 
     def __init__(self, codec: Any, loop: asyncio.AbstractEventLoop) -> None:
         self._codec = codec
@@ -107,19 +115,28 @@ class _Reader:
         self._waiter: Optional[asyncio.Future[None]] = None
         self._exception: Optional[BaseException] = None
         self._eof = False
+        # Called on every read from the server (the heartbeat's proof of life), or None.
+        self.on_data: Optional[Callable[[], None]] = None
 
     def feed_data(self, data: bytes) -> None:
+        if self.on_data is not None:
+            self.on_data()
         items = self._codec.receive(data)
         if items:
             self._queue.extend(items)
             self._wake()
+
+    def put(self, item: Any) -> None:
+        """Queue an item of our own after what was received."""
+        self._queue.append(item)
+        self._wake()
 
     def feed_eof(self) -> None:
         self._eof = True
         self._wake()
 
     def set_exception(self, exc: BaseException, exc_cause: Any = None) -> None:
-        if self._exception is None:  # the first cause wins (a heartbeat timeout, say)
+        if self._exception is None:  # the first cause wins
             self._exception = exc
         self._wake()
 
@@ -133,14 +150,25 @@ class _Reader:
             if self._exception is not None:
                 raise self._exception
             if self._eof:
-                raise ConnectionResetError("WebSocket connection closed")
+                raise ServerDisconnectedError()
             self._waiter = self._loop.create_future()
             await self._waiter
         return self._queue.popleft()
 
 
+# Items the WebSocket queues itself (the codec's opcodes are 0..10, -1 for its errors).
+_CLOSING_ITEM = (int(WSMsgType.CLOSING), None, None)
+_ERROR = int(WSMsgType.ERROR)
+
+
 class ClientWebSocketResponse:
-    """An open WebSocket: send and receive messages, close with a handshake."""
+    """An open WebSocket: send and receive messages, close with a handshake.
+
+    States, as in aiohttp: open; *closing* once a Close arrived from the server (or
+    ``close()`` interrupts a waiting ``receive()``); *closed* once our Close was sent
+    or the connection failed. The connection is released (closed) when the close
+    handshake ends; ``close_code`` is the server's code when it sent one.
+    """
 
     def __init__(
         self,
@@ -176,43 +204,69 @@ class ClientWebSocketResponse:
         self._loop = loop
         self._closed = False
         self._closing = False
+        self._released = False
         self._close_code: Optional[int] = None
         self._exception: Optional[BaseException] = None
         self._waiting = False
+        self._close_wait: Optional[asyncio.Future[None]] = None
         self._heartbeat_handle: Optional[asyncio.TimerHandle] = None
         self._pong_handle: Optional[asyncio.TimerHandle] = None
-        self._schedule_heartbeat()
+        self._next_ping_at = 0.0
+        if heartbeat is not None:
+            reader.on_data = self._on_data_received
+            self._on_data_received()
 
     # -- heartbeat -------------------------------------------------------------
+    # Any bytes from the server prove the connection alive, whether or not the
+    # application is inside receive(): they push the next ping back and cancel the
+    # wait for a PONG. A ping unanswered (by anything) for heartbeat/2 closes it.
 
-    def _schedule_heartbeat(self) -> None:
-        if self._heartbeat is not None and not self._closed:
-            if self._heartbeat_handle is not None:
-                self._heartbeat_handle.cancel()
-            self._heartbeat_handle = self._loop.call_later(self._heartbeat, self._send_heartbeat)
-
-    def _send_heartbeat(self) -> None:
-        self._heartbeat_handle = None
-        if self._closed:
-            return
-        self._write(_core_op(WSMsgType.PING), b"")
-        assert self._heartbeat is not None
-        self._pong_handle = self._loop.call_later(self._heartbeat / 2, self._pong_not_received)
-
-    def _pong_not_received(self) -> None:
-        self._pong_handle = None
-        if self._closed:
-            return
-        self._exception = ServerTimeoutError(f"No PONG received after {self._heartbeat / 2} seconds")  # type: ignore[operator]
-        self._close_code = WSCloseCode.ABNORMAL_CLOSURE
-        self._set_closed()
-        self._reader.set_exception(self._exception)
-
-    def _got_pong(self) -> None:
+    def _on_data_received(self) -> None:
         if self._pong_handle is not None:
             self._pong_handle.cancel()
             self._pong_handle = None
-        self._schedule_heartbeat()
+        assert self._heartbeat is not None
+        self._next_ping_at = self._loop.time() + self._heartbeat
+        # One timer at a time: it moves itself to _next_ping_at if it fires early.
+        if self._heartbeat_handle is None and not self._closing and not self._closed:
+            self._heartbeat_handle = self._loop.call_at(self._next_ping_at, self._send_heartbeat)
+
+    def _send_heartbeat(self) -> None:
+        self._heartbeat_handle = None
+        if self._closing or self._closed:
+            return
+        now = self._loop.time()
+        if now < self._next_ping_at:
+            self._heartbeat_handle = self._loop.call_at(self._next_ping_at, self._send_heartbeat)
+            return
+        try:
+            self._write(_PING, b"")
+        except Exception as exc:
+            self._heartbeat_failed(exc)
+            return
+        assert self._heartbeat is not None
+        self._pong_handle = self._loop.call_at(now + self._heartbeat / 2, self._pong_not_received)
+
+    def _pong_not_received(self) -> None:
+        self._pong_handle = None
+        assert self._heartbeat is not None
+        self._heartbeat_failed(ServerTimeoutError(f"No PONG received after {self._heartbeat / 2} seconds"))
+
+    def _heartbeat_failed(self, exc: BaseException) -> None:
+        if self._closed:
+            return
+        self._set_closed()
+        self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+        self._exception = exc
+        self._release()
+        if self._waiting and not self._closing:
+            self._reader.put((_ERROR, exc, None))
+
+    def _cancel_heartbeat(self) -> None:
+        for handle in (self._heartbeat_handle, self._pong_handle):
+            if handle is not None:
+                handle.cancel()
+        self._heartbeat_handle = self._pong_handle = None
 
     # -- attributes ------------------------------------------------------------
 
@@ -242,14 +296,14 @@ class ClientWebSocketResponse:
         return self._client_notakeover
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """Transport information (peername, sslcontext, ...)."""
+        """Transport information (peername, sslcontext, ...); ``default`` once closed."""
         transport = self._proto.transport
-        if transport is None:
+        if transport is None or self._released:
             return default
         return transport.get_extra_info(name, default)
 
     def exception(self) -> Optional[BaseException]:
-        """The error that ended the connection, if any."""
+        """The error that ended the connection, if any (not the server's protocol errors)."""
         return self._exception
 
     # -- sending ---------------------------------------------------------------
@@ -257,9 +311,16 @@ class ClientWebSocketResponse:
     def _write(self, opcode: int, payload: bytes, compress: Optional[bool] = None) -> None:
         proto = self._proto
         transport = proto.transport
-        if transport is None or transport.is_closing():
-            raise ConnectionResetError("Cannot write to closing transport")
+        if self._closed or transport is None or transport.is_closing():
+            raise ClientConnectionResetError("Cannot write to closing transport")
         proto.send_raw(self._codec.encode(opcode, payload, True, bool(self._compress) if compress is None else compress))
+
+    def _send_close(self, code: int, message: Union[bytes, str]) -> None:
+        transport = self._proto.transport
+        if transport is None or transport.is_closing():
+            raise ClientConnectionResetError("Cannot write to closing transport")
+        reason = message.decode("utf-8") if isinstance(message, bytes) else str(message)
+        self._proto.send_raw(self._codec.encode_close(code, reason))
 
     async def send_frame(self, message: bytes, opcode: int, compress: Optional[int] = None) -> None:
         """Send one frame of any opcode."""
@@ -297,60 +358,77 @@ class ClientWebSocketResponse:
 
     # -- closing ---------------------------------------------------------------
 
+    def _set_closing(self) -> None:
+        self._closing = True
+        self._cancel_heartbeat()
+
     def _set_closed(self) -> None:
         self._closed = True
-        for handle in (self._heartbeat_handle, self._pong_handle):
-            if handle is not None:
-                handle.cancel()
-        self._heartbeat_handle = self._pong_handle = None
-        proto = self._proto
+        self._cancel_heartbeat()
+
+    def _release(self) -> None:
+        """The connection is done: close it (an upgraded connection is never reused)."""
+        self._released = True
         if self._connector is not None:
             connector, self._connector = self._connector, None
-            connector.release(proto, reusable=False)
+            connector.release(self._proto, reusable=False)
+        else:
+            self._proto.close()
 
     async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"") -> bool:
-        """Close: send Close, wait for the server's (``ws_close`` seconds), release."""
+        """Close: send Close, wait for the server's (``ws_close`` seconds), release.
+
+        Returns False when already closed. A ``receive()`` running in another task
+        first gets a CLOSING message.
+        """
+        if self._waiting and not self._closing:
+            # Break the receive() of another task first; it resolves _close_wait.
+            self._close_wait = self._loop.create_future()
+            self._set_closing()
+            self._reader.put(_CLOSING_ITEM)
+            await self._close_wait
         if self._closed:
             return False
-        if not self._closing:
-            self._closing = True
-            try:
-                reason = message.decode("utf-8") if isinstance(message, bytes) else str(message)
-                self._proto.send_raw(self._codec.encode_close(code, reason))
-            except Exception as exc:
-                self._exception = exc
-                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
-                self._set_closed()
-                return True
-        if self._waiting:
-            # A receive() is running: it will see the server's Close.
-            self._close_code = code
-            self._set_closed()
-            return True
+        self._set_closed()
         try:
-            while True:
+            self._send_close(code, message)
+        except Exception as exc:
+            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+            self._exception = exc
+            self._release()
+            return True
+        if self._close_code is not None:  # the server's Close came first: ours was the reply
+            self._release()
+            return True
+        while True:
+            try:
                 async with deadline(self._timeout.ws_close):
                     item = await self._reader.read()
-                if item[0] == WSMsgType.CLOSE:
-                    self._close_code = item[2] if item[2] is not None else code
-                    break
-                if item[0] == -1:
-                    break
-        except asyncio.TimeoutError:
-            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
-        except Exception as exc:
-            self._exception = exc
-            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
-        if self._close_code is None:
-            self._close_code = code
-        self._set_closed()
-        return True
+            except asyncio.CancelledError:
+                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                self._release()
+                raise
+            except Exception as exc:  # the ws_close timeout, or the connection dropped
+                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                self._exception = exc
+                self._release()
+                return True
+            opcode, data, extra = item
+            if opcode == WSMsgType.CLOSE:
+                self._close_code = extra if extra is not None else code
+                self._release()
+                return True
+            if opcode == -1:  # a protocol error instead of the server's Close
+                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                self._exception = WebSocketError(extra, data)
+                self._release()
+                return True
 
     # -- receiving -------------------------------------------------------------
 
     async def receive(self, timeout: Optional[float] = None) -> WSMessage:
         """The next message; CLOSED (then again CLOSED) once the connection is over."""
-        receive_timeout = timeout if timeout is not None else self._timeout.ws_receive
+        receive_timeout = timeout or self._timeout.ws_receive
         while True:
             if self._waiting:
                 raise RuntimeError("Concurrent call to receive() is not allowed")
@@ -359,63 +437,71 @@ class ClientWebSocketResponse:
             if self._closing:
                 await self.close()
                 return WS_CLOSED_MESSAGE
-            self._waiting = True
             try:
-                if receive_timeout is not None:
-                    async with deadline(receive_timeout):
+                self._waiting = True
+                try:
+                    if receive_timeout:
+                        async with deadline(receive_timeout):
+                            item = await self._reader.read()
+                    else:
                         item = await self._reader.read()
-                else:
-                    item = await self._reader.read()
-            except ServerTimeoutError as exc:  # the heartbeat's (before TimeoutError: a subclass)
-                self._exception = exc
-                return WSMessage(WSMsgType.ERROR, exc, None)
-            except asyncio.TimeoutError:
-                raise
-            except Exception as exc:
+                finally:
+                    self._waiting = False
+                    close_wait = self._close_wait
+                    if close_wait is not None and not close_wait.done():
+                        close_wait.set_result(None)  # a close() waits for this read to end
+            except (asyncio.CancelledError, asyncio.TimeoutError):
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
-                if self._exception is None and not isinstance(exc, ConnectionResetError):
-                    self._exception = exc
-                self._set_closed()
+                raise
+            except ServerDisconnectedError:
+                # The stream ended without a Close: try to send ours, which fails and
+                # records why (close code 1006), as aiohttp does.
+                self._close_code = WSCloseCode.OK
+                await self.close()
                 return WS_CLOSED_MESSAGE
-            finally:
-                self._waiting = False
-            if self._heartbeat is not None:
-                self._schedule_heartbeat()
+            except ClientError:  # the connection was reset
+                self._set_closed()
+                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                self._release()
+                return WS_CLOSED_MESSAGE
+            except Exception as exc:
+                self._exception = exc
+                self._set_closing()
+                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                await self.close()
+                return WSMessage(WSMsgType.ERROR, exc, None)
             opcode, data, extra = item
             if opcode == _TEXT:
-                return WSMessage(WSMsgType.TEXT, data if self._decode_text else data.encode("utf-8"), None)
+                return WSMessage(WSMsgType.TEXT, data if self._decode_text else data.encode("utf-8"), "")
             if opcode == _BINARY:
-                return WSMessage(WSMsgType.BINARY, data, None)
+                return WSMessage(WSMsgType.BINARY, data, "")
             if opcode == -1:
+                # The server broke the protocol: answer with the code it deserves.
+                # exception() stays None, as in aiohttp; the message carries the error.
                 error = WebSocketError(extra, data)
-                self._exception = error
                 self._close_code = extra
-                try:
-                    self._proto.send_raw(self._codec.encode_close(extra, ""))
-                except Exception:
-                    pass
-                self._set_closed()
+                await self.close(code=extra)
                 return WSMessage(WSMsgType.ERROR, error, None)
             if opcode == WSMsgType.CLOSE:
-                self._closing = True
+                self._set_closing()
                 self._close_code = extra if extra is not None else WSCloseCode.OK
                 if self._autoclose:
-                    try:
-                        self._proto.send_raw(self._codec.encode_close(self._close_code, ""))
-                    except Exception:
-                        pass
-                    self._set_closed()
+                    await self.close()  # replies 1000, keeps the server's code
                 return WSMessage(WSMsgType.CLOSE, self._close_code, data)
             if opcode == WSMsgType.PING:
                 if self._autoping:
-                    self._write(WSMsgType.PONG, data)
+                    await self.pong(data)
                     continue
-                return WSMessage(WSMsgType.PING, data, None)
+                return WSMessage(WSMsgType.PING, data, "")
             if opcode == WSMsgType.PONG:
-                self._got_pong()
                 if self._autoping:
                     continue
-                return WSMessage(WSMsgType.PONG, data, None)
+                return WSMessage(WSMsgType.PONG, data, "")
+            if opcode == WSMsgType.CLOSING:
+                self._set_closing()
+                return WS_CLOSING_MESSAGE
+            if opcode == _ERROR:  # the heartbeat closed the connection
+                return WSMessage(WSMsgType.ERROR, data, None)
             raise AssertionError(f"unexpected opcode {opcode}")  # pragma: no cover - the codec emits no other
 
     async def receive_str(self, *, timeout: Optional[float] = None) -> str:
@@ -452,8 +538,52 @@ class ClientWebSocketResponse:
         await self.close()
 
 
-def _core_op(t: WSMsgType) -> int:
-    return int(t)
+_PING = int(WSMsgType.PING)
+
+# The server's permessage-deflate answer, parsed as aiohttp's client parses it
+# (aiohttp/_websocket/helpers.py): the parameters of the first permessage-deflate.
+_DEFLATE_SPLIT = re.compile(r"permessage-deflate([^,]+)?")
+_DEFLATE_PARAMS = re.compile(
+    r"^(?:;\s*(?:"
+    r"(server_no_context_takeover)|"
+    r"(client_no_context_takeover)|"
+    r"(server_max_window_bits(?:=(\d+))?)|"
+    r"(client_max_window_bits(?:=(\d+))?)))*$"
+)
+
+
+def _deflate_offer(compress: int) -> str:
+    """The Sec-WebSocket-Extensions offer for ``compress`` (the server's window bits)."""
+    if not 9 <= compress <= 15:
+        raise ValueError("Compress wbits must between 9 and 15, zlib does not support wbits=8")
+    offer = "permessage-deflate; client_max_window_bits"
+    return offer if compress == 15 else f"{offer}; server_max_window_bits={compress}"
+
+
+def _parse_deflate_answer(header: str) -> Tuple[int, bool, Optional[str]]:
+    """``(window bits, client_no_context_takeover, codec header)`` from the server's answer.
+
+    Accepts what aiohttp accepts: ``server_max_window_bits`` is not checked (we
+    inflate with the largest window, which reads any smaller one); an out-of-range
+    ``client_max_window_bits`` or an unknown parameter raises ``ValueError``. The
+    codec header is the answer normalised for the Rust codec; None: no deflate.
+    """
+    found = _DEFLATE_SPLIT.search(header)
+    if found is None:
+        return 0, False, None
+    params = _DEFLATE_PARAMS.match(found.group(1) or "")
+    if params is None:
+        raise ValueError("Extension for deflate not supported" + (found.group(1) or ""))
+    bits = int(params.group(6)) if params.group(6) else 15
+    if not 9 <= bits <= 15:
+        raise ValueError("Invalid window size")
+    notakeover = bool(params.group(2))
+    codec_header = f"permessage-deflate; client_max_window_bits={bits}"
+    if notakeover:
+        codec_header += "; client_no_context_takeover"
+    if params.group(1):
+        codec_header += "; server_no_context_takeover"
+    return bits, notakeover, codec_header
 
 
 async def ws_connect(
@@ -479,11 +609,16 @@ async def ws_connect(
     ssl_context: Any = None,
     server_hostname: Optional[str] = None,
     proxy_headers: Any = None,
-    compress: int = 15,
+    compress: int = 0,
     max_msg_size: int = 4 * 1024 * 1024,
     decode_text: bool = True,
 ) -> ClientWebSocketResponse:
-    """Open a WebSocket: the RFC 6455 handshake, then frames over the same connection."""
+    """Open a WebSocket: the RFC 6455 handshake, then frames over the same connection.
+
+    As in aiohttp: redirects are followed, the session's ``raise_for_status``
+    applies, and ``compress`` (the server's window bits, 9 to 15) offers
+    permessage-deflate only when set.
+    """
     if timeout is sentinel:
         ws_timeout = DEFAULT_WS_CLIENT_TIMEOUT
     elif isinstance(timeout, ClientWSTimeout):
@@ -508,7 +643,7 @@ async def ws_connect(
     if origin is not None:
         real_headers["Origin"] = origin
     if compress:
-        real_headers["Sec-WebSocket-Extensions"] = _core.ws_deflate_offer(compress)
+        real_headers["Sec-WebSocket-Extensions"] = _deflate_offer(compress)
 
     resp = await session._request(
         method,
@@ -524,17 +659,15 @@ async def ws_connect(
         ssl_context=ssl_context,
         server_hostname=server_hostname,
         proxy_headers=proxy_headers,
-        allow_redirects=False,
         auto_decompress=False,
         read_until_eof=False,
-        raise_for_status=False,
     )
     try:
         if resp.status != 101:
             raise WSServerHandshakeError(resp.request_info, resp.history, message="Invalid response status", status=resp.status, headers=resp.headers)
         if resp.headers.get("Upgrade", "").lower() != "websocket":
             raise WSServerHandshakeError(resp.request_info, resp.history, message="Invalid upgrade header", status=resp.status, headers=resp.headers)
-        if "upgrade" not in resp.headers.get("Connection", "").lower():
+        if resp.headers.get("Connection", "").lower() != "upgrade":
             raise WSServerHandshakeError(resp.request_info, resp.history, message="Invalid connection header", status=resp.status, headers=resp.headers)
         if resp.headers.get("Sec-WebSocket-Accept", "") != _core.ws_accept_for(key):
             raise WSServerHandshakeError(resp.request_info, resp.history, message="Invalid challenge response", status=resp.status, headers=resp.headers)
@@ -542,14 +675,13 @@ async def ws_connect(
         if protocols and "Sec-WebSocket-Protocol" in resp.headers:
             offered = [p.strip() for p in resp.headers["Sec-WebSocket-Protocol"].split(",")]
             protocol = next((p for p in offered if p in protocols), None)
-        extension = resp.headers.get("Sec-WebSocket-Extensions")
-        if extension and not compress:
-            raise WSServerHandshakeError(resp.request_info, resp.history, message="Extension for deflate not supported", status=resp.status, headers=resp.headers)
+        # Without an offer, an extension in the answer is ignored (as aiohttp does).
+        extension = resp.headers.get("Sec-WebSocket-Extensions") if compress else None
         try:
-            codec = _core.WebSocketCodec(max_msg_size, extension.encode() if extension else None)
+            window_bits, notakeover, codec_header = _parse_deflate_answer(extension) if extension else (0, False, None)
+            codec = _core.WebSocketCodec(max_msg_size, codec_header.encode() if codec_header else None)
         except ValueError as exc:
-            raise WSServerHandshakeError(resp.request_info, resp.history, message=f"Invalid extension: {exc}", status=resp.status, headers=resp.headers) from exc
-        negotiated = bool(extension and "permessage-deflate" in extension)
+            raise WSServerHandshakeError(resp.request_info, resp.history, message=str(exc), status=resp.status, headers=resp.headers) from exc
     except BaseException:
         resp.close()
         raise
@@ -577,8 +709,8 @@ async def ws_connect(
         autoclose=autoclose,
         autoping=autoping,
         heartbeat=heartbeat,
-        compress=compress if negotiated else 0,
-        client_notakeover=bool(extension and "client_no_context_takeover" in extension),
+        compress=window_bits,
+        client_notakeover=notakeover,
         decode_text=decode_text,
         loop=session._loop,
     )

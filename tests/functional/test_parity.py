@@ -316,3 +316,15 @@ async def test_a_failing_body_iterator_is_a_client_connection_error(aiohttp_serv
             assert isinstance(info.value.__cause__, cause)
         async with session.post(server.make_url("/"), data=b"after") as resp:  # the session still works
             assert (await resp.json())["body"] == "after"
+
+
+async def test_response_error_code_is_a_deprecated_alias_of_status(aiohttp_server) -> None:
+    async def missing(request: web.Request) -> web.Response:
+        return web.Response(status=404)
+
+    server = await aiohttp_server(_app(missing))
+    async with aioclient.ClientSession(raise_for_status=True) as session:
+        with pytest.raises(aioclient.ClientResponseError) as info:
+            await session.get(server.make_url("/"))
+    with pytest.warns(DeprecationWarning, match="use status instead"):
+        assert info.value.code == 404

@@ -206,3 +206,323 @@ async def test_thousand_concurrent_connections(aiohttp_server) -> None:
                     assert await ws.receive_str() == f"{i}:{j}"
 
         await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(1000))), 60)
+
+
+# -- parity with aiohttp's client: each test names the behaviour it pins ---------------
+
+
+def _app(handler, path: str = "/ws") -> web.Application:
+    app = web.Application()
+    app.router.add_get(path, handler)
+    return app
+
+
+def _closing_server(code: int, close_codes: asyncio.Queue) -> web.Application:
+    """Sends "hello", closes with ``code``; queues the code of the client's reply."""
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(timeout=5)
+        await ws.prepare(request)
+        await ws.send_str("hello")
+        await ws.close(code=code, message=b"bye")
+        close_codes.put_nowait(ws.close_code)
+        return ws
+
+    return _app(handler)
+
+
+async def test_heartbeat_kept_alive_while_client_is_busy(aiohttp_server) -> None:
+    """A pong (or any data) resets the heartbeat even when nobody is inside receive()."""
+
+    async def chatty(request: web.Request) -> web.WebSocketResponse:
+        # autoping off: it never answers pings, but sends data every 30 ms.
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        for i in range(15):
+            await ws.send_str(f"m{i}")
+            await asyncio.sleep(0.03)
+        return ws
+
+    app = _echo_app()  # autoping on: answers pings with pongs
+    app.router.add_get("/chatty", chatty)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        async with session.ws_connect(_ws_url(server), heartbeat=0.1) as ws:
+            await asyncio.sleep(0.4)  # busy: no receive() for four heartbeats
+            assert not ws.closed
+            assert ws.exception() is None
+            await ws.send_str("still here")
+            assert await ws.receive_str(timeout=1) == "still here"
+        async with session.ws_connect(_ws_url(server, "/chatty"), heartbeat=0.1) as ws:
+            await asyncio.sleep(0.35)
+            assert not ws.closed
+            assert ws.exception() is None
+
+
+async def test_autoclose_false_close_replies_at_once(aiohttp_server) -> None:
+    close_codes: asyncio.Queue = asyncio.Queue()
+    server = await aiohttp_server(_closing_server(4000, close_codes))
+    async with aioclient.ClientSession() as session:
+        ws = await session.ws_connect(_ws_url(server), autoclose=False)
+        assert await ws.receive_str() == "hello"
+        msg = await ws.receive()
+        assert (msg.type, msg.data, msg.extra) == (WSMsgType.CLOSE, 4000, "bye")
+        assert not ws.closed
+        assert await asyncio.wait_for(ws.close(code=4005, message=b"ack"), 1) is True
+        assert ws.close_code == 4000  # the server's
+        assert ws.exception() is None
+        assert await asyncio.wait_for(close_codes.get(), 1) == 4005
+
+        ws = await session.ws_connect(_ws_url(server), autoclose=False)
+        assert await ws.receive_str() == "hello"
+        assert (await ws.receive()).type is WSMsgType.CLOSE
+        assert (await asyncio.wait_for(ws.receive(), 1)).type is WSMsgType.CLOSED
+        assert ws.close_code == 4000
+        assert await asyncio.wait_for(close_codes.get(), 1) == 1000
+
+
+async def test_server_close_is_answered_with_1000(aiohttp_server) -> None:
+    close_codes: asyncio.Queue = asyncio.Queue()
+    server = await aiohttp_server(_closing_server(4000, close_codes))
+    async with aioclient.ClientSession() as session:
+        ws = await session.ws_connect(_ws_url(server))
+        assert await ws.receive_str() == "hello"
+        msg = await ws.receive()
+        assert (msg.type, msg.data, msg.extra) == (WSMsgType.CLOSE, 4000, "bye")
+        assert ws.closed and ws.close_code == 4000
+        assert await asyncio.wait_for(close_codes.get(), 1) == 1000
+        async with session.ws_connect(_ws_url(server)) as ws:
+            assert [msg.data async for msg in ws] == ["hello"]
+            assert ws.close_code == 4000
+        assert await asyncio.wait_for(close_codes.get(), 1) == 1000
+
+
+async def test_compress_is_off_by_default_and_reported_as_aiohttp_does(aiohttp_server) -> None:
+    offers: list = []
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        offers.append((request.headers.get("Sec-WebSocket-Extensions"), ws.compress))
+        async for msg in ws:
+            await ws.send_str(msg.data)
+        return ws
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session:
+        for compress, reported in ((None, 0), (15, 15), (9, 15)):
+            kwargs = {} if compress is None else {"compress": compress}
+            async with session.ws_connect(_ws_url(server), **kwargs) as ws:
+                assert ws.compress == reported
+                await ws.send_str("a" * 5000)
+                assert await ws.receive_str() == "a" * 5000
+        with pytest.raises(ValueError):
+            await session.ws_connect(_ws_url(server), compress=8)
+    assert offers == [
+        (None, 0),
+        ("permessage-deflate; client_max_window_bits", 15),
+        ("permessage-deflate; client_max_window_bits; server_max_window_bits=9", 9),
+    ]
+
+
+async def test_redirects_are_followed_and_raise_for_status_applies(aiohttp_server) -> None:
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/ws")
+
+    async def not_ws(request: web.Request) -> web.Response:
+        return web.Response(text="plain")
+
+    app = _echo_app()
+    app.router.add_get("/redirect", redirect)
+    app.router.add_get("/plain", not_ws)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        async with session.ws_connect(_ws_url(server, "/redirect")) as ws:
+            await ws.send_str("via redirect")
+            assert await ws.receive_str() == "via redirect"
+    async with aioclient.ClientSession(raise_for_status=True) as session:
+        with pytest.raises(aioclient.ClientResponseError) as info:
+            await session.ws_connect(_ws_url(server, "/missing"))
+        assert type(info.value) is aioclient.ClientResponseError
+        assert info.value.status == 404
+        with pytest.raises(aioclient.WSServerHandshakeError) as handshake:
+            await session.ws_connect(_ws_url(server, "/plain"))
+        assert handshake.value.status == 200
+
+
+async def test_send_after_close_raises_client_connection_reset(aiohttp_server) -> None:
+    server = await aiohttp_server(_echo_app())
+    async with aioclient.ClientSession() as session:
+        ws = await session.ws_connect(_ws_url(server))
+        assert ws.get_extra_info("peername")[0] == "127.0.0.1"
+        await ws.close()
+        assert ws.get_extra_info("peername", "gone") == "gone"
+        sends = (ws.send_str("x"), ws.send_bytes(b"x"), ws.send_json(1), ws.ping(), ws.pong())
+        for send in sends:
+            with pytest.raises(aioclient.ClientConnectionResetError, match="Cannot write to closing transport"):
+                await send
+    assert issubclass(aioclient.ClientConnectionResetError, ConnectionResetError)
+
+
+async def test_close_while_another_task_receives(aiohttp_server) -> None:
+    close_codes: asyncio.Queue = asyncio.Queue()
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            await ws.send_str(msg.data)
+        close_codes.put_nowait(ws.close_code)
+        return ws
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session:
+        ws = await session.ws_connect(_ws_url(server))
+        receiver = asyncio.ensure_future(ws.receive())
+        await asyncio.sleep(0.05)
+        assert await asyncio.wait_for(ws.close(code=4002, message=b"cc"), 1) is True
+        assert (await asyncio.wait_for(receiver, 1)).type is WSMsgType.CLOSING
+        assert ws.closed and ws.close_code == 1000  # the server's reply
+        assert (await ws.receive()).type is WSMsgType.CLOSED
+        assert await asyncio.wait_for(close_codes.get(), 1) == 4002
+
+        ws = await session.ws_connect(_ws_url(server))
+
+        async def iterate() -> list:
+            return [msg.data async for msg in ws]
+
+        iterator = asyncio.ensure_future(iterate())
+        await ws.send_str("a")
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(ws.close(), 1)
+        assert await asyncio.wait_for(iterator, 1) == ["a"]
+        assert ws.close_code == 1000
+        assert await asyncio.wait_for(close_codes.get(), 1) == 1000
+
+
+async def test_exception_after_protocol_error_drop_and_close_timeout(aiohttp_server) -> None:
+    release = asyncio.Event()
+
+    async def bad_utf8(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_frame(b"\xff\xfe", ServerMsgType.TEXT)
+        await ws.receive(timeout=1)
+        return ws
+
+    async def drop(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str("one")
+        await asyncio.sleep(0.05)
+        request.transport.close()  # no Close frame
+        return ws
+
+    async def deaf(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await asyncio.wait_for(release.wait(), 1)  # never reads the client's Close
+        return ws
+
+    app = _app(bad_utf8, "/bad_utf8")
+    app.router.add_get("/drop", drop)
+    app.router.add_get("/deaf", deaf)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        ws = await session.ws_connect(_ws_url(server, "/bad_utf8"))
+        msg = await asyncio.wait_for(ws.receive(), 1)
+        assert msg.type is WSMsgType.ERROR and msg.data.code == 1007
+        assert ws.exception() is None
+        assert ws.close_code == 1007
+        assert not issubclass(aioclient.WebSocketError, aioclient.ClientError)
+
+        ws = await session.ws_connect(_ws_url(server, "/drop"))
+        assert await ws.receive_str() == "one"
+        assert (await asyncio.wait_for(ws.receive(), 1)).type is WSMsgType.CLOSED
+        assert isinstance(ws.exception(), aioclient.ClientConnectionResetError)
+        assert ws.close_code == 1006
+
+        ws = await session.ws_connect(_ws_url(server, "/deaf"), timeout=aioclient.ClientWSTimeout(ws_close=0.1))
+        assert await asyncio.wait_for(ws.close(), 1) is True
+        assert isinstance(ws.exception(), asyncio.TimeoutError)
+        assert ws.close_code == 1006
+        release.set()
+
+
+async def test_receive_timeout_sets_close_code_1006(aiohttp_server) -> None:
+    async def silent(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.receive(timeout=1)
+        return ws
+
+    server = await aiohttp_server(_app(silent))
+    async with aioclient.ClientSession() as session:
+        async with session.ws_connect(_ws_url(server)) as ws:
+            with pytest.raises(asyncio.TimeoutError):
+                await ws.receive(timeout=0.05)
+            assert ws.close_code == 1006
+            assert not ws.closed
+
+
+async def test_message_extra_is_empty_string(aiohttp_server) -> None:
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        await ws.send_str("t")
+        await ws.send_bytes(b"b")
+        await ws.ping(b"p")
+        await ws.pong(b"q")
+        await ws.close(code=4000, message=b"reason")
+        return ws
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session:
+        async with session.ws_connect(_ws_url(server), autoping=False) as ws:
+            messages = [await asyncio.wait_for(ws.receive(), 1) for _ in range(5)]
+    assert [(m.type, m.extra) for m in messages] == [
+        (WSMsgType.TEXT, ""),
+        (WSMsgType.BINARY, ""),
+        (WSMsgType.PING, ""),
+        (WSMsgType.PONG, ""),
+        (WSMsgType.CLOSE, "reason"),
+    ]
+
+
+def _rewrite_handshake(header: str, value: str):
+    """An on_response_prepare hook: changes one header of the server's 101 answer."""
+
+    async def hook(request: web.Request, response: web.StreamResponse) -> None:
+        if response.status == 101:
+            response.headers[header] = value
+
+    return hook
+
+
+@pytest.mark.parametrize(
+    ("compress", "header", "value", "error"),
+    [
+        # Not offered, so ignored (aiohttp does not check it either).
+        (0, "Sec-WebSocket-Extensions", "permessage-deflate", None),
+        # Not checked by aiohttp's client; we inflate with the largest window anyway.
+        (15, "Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits=20", None),
+        (15, "Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits=20", "Invalid window size"),
+        (15, "Sec-WebSocket-Extensions", "permessage-deflate; x=1", "Extension for deflate not supported; x=1"),
+        # aiohttp wants exactly "Upgrade".
+        (0, "Connection", "keep-alive, Upgrade", "Invalid connection header"),
+    ],
+)
+async def test_handshake_leniency_as_aiohttp(aiohttp_server, compress, header, value, error) -> None:
+    app = _echo_app()
+    app.on_response_prepare.append(_rewrite_handshake(header, value))
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        if error is not None:
+            with pytest.raises(aioclient.WSServerHandshakeError) as info:
+                await session.ws_connect(_ws_url(server), compress=compress)
+            assert info.value.message == error
+            return
+        async with session.ws_connect(_ws_url(server), compress=compress) as ws:
+            assert ws.compress == compress
+            await ws.send_str("b" * 3000)
+            assert await ws.receive_str() == "b" * 3000
