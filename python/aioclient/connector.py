@@ -289,7 +289,7 @@ class BaseConnector:
         response does that when its body ends).
         """
         limit = timeout.connect if timeout is not None else None
-        if limit is None:
+        if limit is None or limit <= 0:  # 0 (or less) disables it, as in aiohttp
             return await self._acquire(key, traces, timeout)
         try:
             async with deadline(limit):

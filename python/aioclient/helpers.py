@@ -37,7 +37,7 @@ sentinel: Any = _Sentinel()
 
 @dataclasses.dataclass(frozen=True)
 class ClientTimeout:
-    """Timeouts in seconds (None: no limit), with aiohttp's meaning.
+    """Timeouts in seconds (None or 0: no limit), with aiohttp's meaning.
 
     ``total`` covers the whole request including reading the body; ``connect`` getting
     a connection (pool wait included); ``sock_connect`` one TCP connect; ``sock_read``
@@ -140,7 +140,8 @@ def parse_links(values: Iterable[str], base: URL) -> "MultiDictProxy[MultiDictPr
 class deadline:
     """``async with deadline(seconds):`` raises ``asyncio.TimeoutError`` when it passes.
 
-    ``asyncio.timeout`` for Python 3.10 as well; ``None`` means no deadline.
+    ``asyncio.timeout`` for Python 3.10 as well; ``None``, 0 or less means no deadline
+    (a zero ``ClientTimeout`` field disables it, as in aiohttp).
     """
 
     __slots__ = ("_delay", "_handle", "_task", "_expired")
@@ -152,7 +153,7 @@ class deadline:
         self._expired = False
 
     async def __aenter__(self) -> None:
-        if self._delay is not None:
+        if self._delay is not None and self._delay > 0:
             self._task = asyncio.current_task()
             self._handle = asyncio.get_running_loop().call_later(self._delay, self._expire)
 

@@ -160,7 +160,7 @@ class ResponseHandler(asyncio.Protocol):
         """Settings for the next response: ``sock_read`` (the longest gap allowed
         between two reads), the body stream's buffer size, and the head size limits
         ``(max_line_size, max_field_size, max_headers)``."""
-        self._read_timeout = read_timeout
+        self._read_timeout = read_timeout or None  # 0 disables it, as in aiohttp
         self._read_bufsize = read_bufsize
         if head_limits != self._head_limits:
             self._head_limits = head_limits
@@ -168,7 +168,7 @@ class ResponseHandler(asyncio.Protocol):
 
     def set_read_timeout(self, timeout: Optional[float]) -> None:
         """``sock_read``: the longest gap allowed between two reads of a response."""
-        self._read_timeout = timeout
+        self._read_timeout = timeout or None
 
     # -- asyncio.Protocol ----------------------------------------------------
 

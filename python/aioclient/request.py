@@ -160,8 +160,14 @@ class ClientRequest:
 
     @property
     def request_info(self) -> RequestInfo:
-        """The request as seen by exceptions and ``ClientResponse.request_info``."""
-        return RequestInfo(self.url, self.method, CIMultiDictProxy(self.headers), self.original_url)
+        """The request as seen by exceptions and ``ClientResponse.request_info``: once
+        it is encoded, with every header it carries (Host, User-Agent, Cookie, ...)."""
+        pairs = self._sent_header_pairs
+        headers = CIMultiDict(pairs) if pairs else self.headers
+        url = self.url
+        if url.raw_fragment:
+            url = url.with_fragment(None)
+        return RequestInfo(url, self.method, CIMultiDictProxy(headers), self.original_url)
 
     def __repr__(self) -> str:
         return f"<ClientRequest({self.method} {self.url})>"

@@ -124,7 +124,7 @@ class _Deadlines:
 
     def start(self, timeout: ClientTimeout) -> Optional[_Deadline]:
         total = timeout.total
-        if not total:
+        if not total or total < 0:  # 0 (or less) disables it, as in aiohttp
             return None
         when = self._loop.time() + total
         if total <= timeout.ceil_threshold:

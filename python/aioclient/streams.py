@@ -253,14 +253,18 @@ class StreamReader:
         return self._take(-1) if self._buffer else b""
 
     async def readchunk(self) -> Tuple[bytes, bool]:
-        """The next piece as received; ``(b"", True)`` at the end (chunk boundaries of
-        the HTTP framing are not kept, so the flag is True only at the end)."""
+        """The next piece as received, as ``(data, False)``; ``(b"", False)`` at the end.
+
+        aiohttp sets the flag at the end of each HTTP chunk of a chunked body; the
+        engine does not keep chunk boundaries, so here it is always False (as aiohttp
+        reports for bodies that are not chunked).
+        """
         self._check()
         while not self._buffer and not self._eof:
             await self._wait("readchunk")
             self._check()
         if not self._buffer:
-            return (b"", True)
+            return (b"", False)
         self._unsplit_first()
         data = self._buffer.popleft()
         self._consumed(len(data))

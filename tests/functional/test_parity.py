@@ -328,3 +328,73 @@ async def test_response_error_code_is_a_deprecated_alias_of_status(aiohttp_serve
             await session.get(server.make_url("/"))
     with pytest.warns(DeprecationWarning, match="use status instead"):
         assert info.value.code == 404
+
+
+async def test_iter_chunks_ends_at_the_end_of_the_body(aiohttp_server) -> None:
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        for piece in (b"hello", b" world"):
+            await resp.write(piece)
+        await resp.write_eof()
+        return resp
+
+    async def empty(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_get("/chunked", chunked)
+    app.router.add_get("/empty", empty)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/chunked")) as resp:
+            pieces = [data async for data, _ in resp.content.iter_chunks()]
+            assert b"".join(pieces) == b"hello world"
+            assert await resp.content.readchunk() == (b"", False)
+        async with session.get(server.make_url("/empty")) as resp:
+            assert [item async for item in resp.content.iter_chunks()] == []
+
+
+async def test_request_info_lists_the_headers_sent(aiohttp_server) -> None:
+    async def teapot(request: web.Request) -> web.Response:
+        return web.Response(status=418)
+
+    server = await aiohttp_server(_app(teapot))
+    async with aioclient.ClientSession() as session:
+        for kwargs in ({}, {"headers": {"X-Mine": "1"}, "data": b"abc", "cookies": {"c": "v"}}):
+            async with session.post(server.make_url("/x#frag"), **kwargs) as resp:
+                info = resp.request_info
+                assert info.url == server.make_url("/x") and info.real_url == server.make_url("/x#frag")
+                assert {"Host", "Accept", "Accept-Encoding", "User-Agent", "Content-Length"} <= set(info.headers)
+                assert info.headers["Host"] == f"127.0.0.1:{server.url.port}"
+            if kwargs:
+                assert info.headers["X-Mine"] == "1" and info.headers["Cookie"] == "c=v"
+        # The plain fast path (a GET without arguments) says the same.
+        async with session.get(server.make_url("/y")) as resp:
+            assert {"Host", "Accept", "User-Agent"} <= set(resp.request_info.headers)
+        with pytest.raises(aioclient.ClientResponseError) as err:
+            async with session.get(server.make_url("/z"), raise_for_status=True):
+                pass
+        assert "Host" in err.value.request_info.headers
+
+
+@pytest.mark.parametrize(
+    "timeout",
+    [
+        aioclient.ClientTimeout(connect=0),
+        aioclient.ClientTimeout(sock_connect=0),
+        aioclient.ClientTimeout(sock_read=0),
+        aioclient.ClientTimeout(total=0),
+        aioclient.ClientTimeout(total=-1, connect=-1),
+    ],
+)
+async def test_zero_timeouts_are_disabled(aiohttp_server, timeout) -> None:
+    async def slowish(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.05)
+        return web.Response(text="ok")
+
+    server = await aiohttp_server(_app(slowish))
+    async with aioclient.ClientSession(timeout=timeout) as session:
+        async with session.get(server.make_url("/")) as resp:
+            assert await resp.text() == "ok"
