@@ -299,7 +299,7 @@ class BaseConnector:
                 raise
             if key.proxy is not None:
                 raise ConnectionTimeoutError(f"Connection timeout to proxy {key.proxy}") from exc
-            port = key.port or (443 if key.is_ssl else 80)
+            port = key.port if key.port is not None else (443 if key.is_ssl else 80)
             raise ConnectionTimeoutError(f"Connection timeout to host {key.host}:{port}") from exc
 
     async def _acquire(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:
@@ -651,7 +651,7 @@ class TCPConnector(BaseConnector):
     async def _create_connection(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:
         limit = timeout.sock_connect if timeout is not None else None  # ``connect`` is the caller's
         host = key.host
-        port = key.port or (443 if key.is_ssl else 80)
+        port = key.port if key.port is not None else (443 if key.is_ssl else 80)
         if key.proxy is not None:
             try:
                 if limit is not None:
@@ -719,7 +719,7 @@ class TCPConnector(BaseConnector):
         """TCP to the SOCKS proxy, its handshake on the raw socket, then TLS/HTTP as usual."""
         proxy = key.proxy
         assert proxy is not None
-        port = key.port or (443 if key.is_ssl else 80)
+        port = key.port if key.port is not None else (443 if key.is_ssl else 80)
         proxy_key = ConnectionKey(proxy.raw_host or "", proxy.port or 1080, False, True, None, None, None)
         try:
             proxy_addrs = await self._resolve_host(proxy_key.host, proxy_key.port, traces)

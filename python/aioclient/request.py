@@ -201,7 +201,7 @@ class ClientRequest:
         headers = self.headers
         skip = self.skip_auto_headers
         pairs: List[Tuple[str, str]] = []
-        if "host" not in skip and "Host" not in headers:
+        if "Host" not in headers:  # never skipped: HTTP/1.1 requires it (aiohttp sends it too)
             pairs.append(("Host", self._host_header()))
         pairs.extend(headers.items())
         if "Accept" not in headers and "accept" not in skip:
@@ -211,7 +211,12 @@ class ClientRequest:
         if "User-Agent" not in headers and "user-agent" not in skip:
             pairs.append(("User-Agent", USER_AGENT))
         if self._cookie_header is not None:
-            pairs.append(("Cookie", self._cookie_header))
+            if "Cookie" in headers:
+                # One Cookie line (RFC 6265 §5.4): the caller's cookies, then ours.
+                index = next(i for i, (name, _) in enumerate(pairs) if name.lower() == "cookie")
+                pairs[index] = (pairs[index][0], f"{pairs[index][1]}; {self._cookie_header}")
+            else:
+                pairs.append(("Cookie", self._cookie_header))
         if self.auth is not None and "Authorization" not in headers:
             pairs.append(("Authorization", self.auth.encode()))
         if self.proxy_forwarded:
@@ -274,6 +279,8 @@ class ClientRequest:
             )
         except UnicodeEncodeError as exc:
             raise ValueError(f"Invalid characters in request method or header names: {exc}") from exc
+        except AttributeError as exc:  # not a str
+            raise TypeError(f"Request method, header names and values must be str: {exc}") from exc
         return head, chunked
 
     async def send(

@@ -521,10 +521,10 @@ class ClientSession:
             url = self._build_url(str_or_url)
         except ValueError as exc:
             raise InvalidUrlClientError(str_or_url) from exc
+        if url.scheme and url.scheme not in _HTTP_SCHEMES and url.scheme not in _WS_SCHEMES:
+            raise NonHttpUrlClientError(url)  # mailto:, file:, ... (before the host check, as aiohttp)
         if not url.absolute or not url.raw_host:
             raise InvalidUrlClientError(str_or_url)
-        if url.scheme not in _HTTP_SCHEMES and url.scheme not in _WS_SCHEMES:
-            raise NonHttpUrlClientError(url)
         validate_url(url)
         if params:
             url = url.extend_query(params)

@@ -398,3 +398,35 @@ async def test_zero_timeouts_are_disabled(aiohttp_server, timeout) -> None:
     async with aioclient.ClientSession(timeout=timeout) as session:
         async with session.get(server.make_url("/")) as resp:
             assert await resp.text() == "ok"
+
+
+async def test_request_header_edge_cases(aiohttp_server) -> None:
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response({"cookie": request.headers.getall("Cookie", []), "host": request.headers.get("Host")})
+
+    server = await aiohttp_server(_app(echo))
+    jar = aioclient.CookieJar(unsafe=True)
+    jar.update_cookies({"jar": "1"})
+    async with aioclient.ClientSession(cookie_jar=jar) as session:
+        # One Cookie line: the caller's header merged with the jar's cookies.
+        async with session.get(server.make_url("/"), headers={"Cookie": "explicit=2"}) as resp:
+            assert (await resp.json())["cookie"] == ["explicit=2; jar=1"]
+        # Host is always sent (HTTP/1.1 requires it), as aiohttp does.
+        async with session.get(server.make_url("/"), skip_auto_headers=["Host"]) as resp:
+            assert (await resp.json())["host"] == f"127.0.0.1:{server.url.port}"
+        with pytest.raises(TypeError):
+            await session.get(server.make_url("/"), headers={"X-Number": 1})
+
+
+@pytest.mark.parametrize("url", ["mailto:someone@example.com", "file:///etc/hosts", "data:text/plain,hi", "unix:/tmp/x"])
+async def test_non_http_schemes_are_named_as_such(url) -> None:
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.NonHttpUrlClientError):
+            await session.get(url)
+
+
+async def test_port_zero_is_not_the_default_port() -> None:
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientConnectorError) as info:
+            await session.get("http://127.0.0.1:0/")
+    assert info.value.port == 0
