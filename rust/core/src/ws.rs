@@ -158,24 +158,15 @@ pub struct Deflate {
     pub client_no_context_takeover: bool,
     /// The server resets its compressor after each message.
     pub server_no_context_takeover: bool,
-    /// Our window (we compress only when it is 15: see `offer`).
+    /// Our window. The deflate backend compresses with a 32 KiB window only, so a
+    /// server that asks for a smaller client window gets uncompressed frames from us
+    /// (allowed: compression is per message).
     pub client_max_window_bits: u8,
     /// The server's window.
     pub server_max_window_bits: u8,
 }
 
 impl Deflate {
-    /// The Sec-WebSocket-Extensions offer. The deflate backend compresses with a
-    /// 32 KiB window only, so a server that asks for a smaller client window gets
-    /// uncompressed frames from us (allowed: compression is per message).
-    pub fn offer(client_max_window_bits: u8) -> String {
-        if !(9..15).contains(&client_max_window_bits) {
-            "permessage-deflate; client_max_window_bits".to_string()
-        } else {
-            format!("permessage-deflate; client_max_window_bits={client_max_window_bits}")
-        }
-    }
-
     /// Parse the server's answer; `Ok(None)` when it did not accept the extension.
     pub fn from_response(header: &[u8]) -> Result<Option<Deflate>, WsError> {
         let text = std::str::from_utf8(header)

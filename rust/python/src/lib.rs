@@ -723,12 +723,6 @@ fn ws_accept_for(key: &str) -> String {
     ws::accept_for(key)
 }
 
-/// The Sec-WebSocket-Extensions offer for permessage-deflate.
-#[pyfunction]
-fn ws_deflate_offer(client_max_window_bits: u8) -> String {
-    ws::Deflate::offer(client_max_window_bits)
-}
-
 /// A `bytes` object of a known length, filled by copies and handed over only when full:
 /// a whole response body with no join and no per-read objects.
 ///
@@ -845,6 +839,5 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode_head, m)?)?;
     m.add_function(wrap_pyfunction!(ws_handshake_key, m)?)?;
     m.add_function(wrap_pyfunction!(ws_accept_for, m)?)?;
-    m.add_function(wrap_pyfunction!(ws_deflate_offer, m)?)?;
     Ok(())
 }
