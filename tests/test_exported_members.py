@@ -23,7 +23,6 @@ NOT_CLIENT = {
     "payload_type",
     "PAYLOAD_REGISTRY",
     "set_zlib_backend",
-    "hdrs",
     "ETag",
     "AddrInfoType",
     "StringIOPayload",
@@ -46,3 +45,19 @@ def test_spec_names() -> None:
     assert aioclient.FingerprintMismatch is aioclient.ServerFingerprintMismatch
     assert issubclass(aioclient.ClientConnectorCertificateError, aioclient.ClientConnectorSSLError)
     from aioclient.resolver import AsyncResolver  # noqa: F401  (the spec's import path)
+
+
+def test_hdrs_matches_aiohttp() -> None:
+    from multidict import CIMultiDict, istr
+
+    from aioclient import hdrs
+
+    theirs = {name: getattr(aiohttp.hdrs, name) for name in dir(aiohttp.hdrs) if name.isupper()}
+    ours = {name: getattr(hdrs, name) for name in dir(hdrs) if name.isupper()}
+    assert ours == theirs
+    assert {name for name, value in ours.items() if isinstance(value, istr)} == {
+        name for name, value in theirs.items() if isinstance(value, istr)
+    }
+    assert hdrs.METH_ALL == {"CONNECT", "HEAD", "GET", "DELETE", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
+    assert CIMultiDict({"content-type": "text/plain"})[hdrs.CONTENT_TYPE] == "text/plain"
+    assert aioclient.hdrs is hdrs

@@ -7,6 +7,7 @@ tracing and the exception tree have the same names and behaviour.
 
 __version__ = "0.1.0"
 
+from . import hdrs
 from .auth import BasicAuth, DigestAuthMiddleware, encode_basic_auth
 from .connector import (
     BaseConnector,
@@ -186,5 +187,6 @@ __all__ = (
     "WSMsgType",
     "encode_basic_auth",
     "get_payload",
+    "hdrs",
     "request",
 )

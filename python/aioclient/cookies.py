@@ -1,4 +1,4 @@
-"""Cookie jars: RFC 6265 storage and matching, with bounds against cookie floods."""
+"""Cookie jars and Set-Cookie parsing: RFC 6265 storage and matching, with bounds against cookie floods."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 
 from yarl import URL
 
-__all__ = ("AbstractCookieJar", "CookieJar", "DummyCookieJar")
+__all__ = ("AbstractCookieJar", "CookieJar", "DummyCookieJar", "parse_set_cookie", "parse_set_cookie_headers")
 
 # RFC 6265 §6.1 recommends at least these; we hold no more than them.
 MAX_SET_COOKIES_PER_RESPONSE = 50
@@ -37,6 +37,116 @@ _PUBLIC_SUFFIXES = frozenset(
 _CTL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _SECURE_SCHEMES = frozenset({"https", "wss"})
 _VALUE_ENCODER = SimpleCookie()
+
+# Set-Cookie parsing (RFC 6265 §5.2), one cookie per field, with aiohttp's leniency.
+# A cookie-name is a token in RFC 6265, but servers send names such as "a[1]" or "{x}":
+# any visible ASCII is accepted except the characters that would break a Cookie header.
+_COOKIE_NAME_RE = re.compile(r'[!#-+\--:<-\[\]-~]+')
+# A first pair whose quoted value holds ";": name="a;b" ends at the closing quote.
+_QUOTED_PAIR_RE = re.compile(r'([^=;]*)=[ \t]*("(?:[^"\\]|\\.)*")[ \t]*(?:;|$)')
+_UNQUOTE_RE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
+_ANY_CTL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_FLAGS = frozenset({"secure", "httponly", "partitioned"})
+MAX_COOKIE_PAIR_BYTES = 4096  # RFC 6265 §6.1
+MAX_ATTRIBUTE_VALUE_BYTES = 1024  # RFC 6265bis §5.6
+MAX_ATTRIBUTES = 32
+
+
+def _utf8_length(text: str) -> Optional[int]:
+    """The UTF-8 length of ``text``; None if it holds undecodable bytes (surrogates)."""
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return None
+
+
+def _unquote(coded: str) -> str:
+    """A cookie value without its double quotes, ``\\ooo`` and ``\\x`` escapes resolved.
+
+    The inverse of the SimpleCookie quoting we send with (``"caf\\351"`` is ``café``).
+    """
+    if len(coded) < 2 or coded[0] != '"' or coded[-1] != '"':
+        return coded
+    return _UNQUOTE_RE.sub(lambda m: chr(int(m[1], 8)) if m[1] else m[2], coded[1:-1])
+
+
+def make_morsel(name: str, value: str, coded: str) -> "Morsel[str]":
+    """A Morsel holding exactly these three strings.
+
+    ``Morsel.set`` rejects names SimpleCookie would not write (``a[1]``, or ``path``,
+    which is an attribute name), yet servers send them and aiohttp keeps them; the
+    pickling hook sets the fields without that check. (Pythons with the control-character
+    fix still raise CookieError for those; our callers have refused them already.)
+    """
+    morsel: Morsel[str] = Morsel()
+    morsel.__setstate__({"key": name, "value": value, "coded_value": coded})  # type: ignore[attr-defined]
+    return morsel
+
+
+def parse_set_cookie(field: str) -> Optional["Morsel[str]"]:
+    """One ``Set-Cookie`` field value as a Morsel, or None if it is to be ignored.
+
+    RFC 6265 §5.2: the name-value pair runs to the first ``;`` (a quoted value may hold
+    ``;``) and splits at its first ``=``; so ``a=1, b=2`` is one cookie ``a`` worth
+    ``1, b=2``, and non-ASCII values (``name=café``) are kept. The Morsel's value is
+    unquoted, its ``coded_value`` is what the server sent. Ignored: fields with control
+    characters, no ``=``, an empty or unusable name, or a pair over 4096 bytes.
+    """
+    if not field or _CTL_RE.search(field):
+        return None
+    match = _QUOTED_PAIR_RE.match(field) if '"' in field else None
+    if match is not None:
+        name, coded = match[1], match[2]
+        attributes = field[match.end():]
+    else:
+        pair, _, attributes = field.partition(";")
+        name, eq, coded = pair.partition("=")
+        if not eq:
+            return None
+    name = name.strip(" \t")
+    coded = coded.strip(" \t")
+    if not _COOKIE_NAME_RE.fullmatch(name):
+        return None
+    size = _utf8_length(name + coded)
+    if size is None or size > MAX_COOKIE_PAIR_BYTES:
+        return None
+    value = _unquote(coded)
+    if _ANY_CTL_RE.search(value):
+        return None
+    try:
+        morsel = make_morsel(name, value, coded)
+    except CookieError:
+        return None
+    _apply_attributes(morsel, attributes)
+    return morsel
+
+
+def _apply_attributes(morsel: "Morsel[str]", attributes: str) -> None:
+    """Set the known cookie-attributes (RFC 6265 §5.2.1-6); the last of a name wins."""
+    for item in attributes.split(";")[:MAX_ATTRIBUTES]:
+        key, _, value = item.partition("=")
+        key = key.strip(" \t").lower()
+        if key not in morsel:  # unknown attributes are ignored (§5.2 step 6)
+            continue
+        if key in _FLAGS:
+            dict.__setitem__(morsel, key, True)  # a flag's value is ignored, as browsers do
+            continue
+        value = _unquote(value.strip(" \t"))
+        size = _utf8_length(value)
+        if size is not None and size <= MAX_ATTRIBUTE_VALUE_BYTES and not _ANY_CTL_RE.search(value):
+            dict.__setitem__(morsel, key, value)
+
+
+def parse_set_cookie_headers(headers: Iterable[str]) -> List[Tuple[str, "Morsel[str]"]]:
+    """The cookies of ``Set-Cookie`` field values, in order, at most 50 (RFC 6265 §6.1)."""
+    cookies: List[Tuple[str, Morsel[str]]] = []
+    for field in headers:
+        morsel = parse_set_cookie(field)
+        if morsel is not None:
+            cookies.append((morsel.key, morsel))
+            if len(cookies) >= MAX_SET_COOKIES_PER_RESPONSE:
+                break
+    return cookies
 
 
 def wire_value(value: str, coded: str, quote: bool) -> str:
@@ -76,15 +186,8 @@ class AbstractCookieJar(ABC):
         """Store cookies received from ``response_url``."""
 
     def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
-        """Store the cookies of raw ``Set-Cookie`` header values."""
-        cookies: SimpleCookie = SimpleCookie()
-        for header in headers[:MAX_SET_COOKIES_PER_RESPONSE]:
-            if _CTL_RE.search(header):
-                continue  # control bytes: ignore the whole line (RFC 6265 §5.2)
-            try:
-                cookies.load(header)
-            except CookieError:
-                continue
+        """Store the cookies of raw ``Set-Cookie`` header values (one cookie per value)."""
+        cookies = parse_set_cookie_headers(headers)
         if cookies:
             self.update_cookies(cookies, response_url)
 
@@ -122,8 +225,7 @@ class _Cookie:
         return (self.domain, self.path, self.name)
 
     def morsel(self) -> "Morsel[str]":
-        m: Morsel[str] = Morsel()
-        m.set(self.name, self.value, self.coded)
+        m = make_morsel(self.name, self.value, self.coded)
         m["domain"] = self.domain  # a host-only cookie shows its host, as in aiohttp
         m["path"] = self.path
         if self.secure:
@@ -356,9 +458,7 @@ class CookieJar(AbstractCookieJar):
             size += len(cookie.name) + len(coded) + 2
             if size > MAX_COOKIE_HEADER_BYTES:
                 break
-            morsel: Morsel[str] = Morsel()
-            morsel.set(cookie.name, cookie.value, coded)
-            dict.__setitem__(result, cookie.name, morsel)
+            dict.__setitem__(result, cookie.name, make_morsel(cookie.name, cookie.value, coded))
         return result
 
     def save(self, file_path: Union[str, "os.PathLike[str]"]) -> None:

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDictProxy
 from yarl import URL
 
+from .cookies import parse_set_cookie_headers
 from .exceptions import (
     ClientConnectionError,
     ClientResponseError,
     ContentTypeError,
     RequestInfo,
 )
-from .helpers import ContentDisposition, parse_content_disposition, parse_links, parse_mimetype
+from .helpers import ContentDisposition, parse_content_disposition, parse_content_type, parse_links, parse_mimetype
 from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
@@ -224,30 +225,24 @@ class ClientResponse:
         if cookies is None:
             cookies = SimpleCookie()
             if self._head is None or self._head.has_set_cookie:
-                for value in self.headers.getall("Set-Cookie", ()):
-                    try:
-                        cookies.load(value)
-                    except Exception:  # a malformed cookie is skipped, as aiohttp does
-                        pass
+                # One cookie per field, as the jar reads them; the last of a name wins.
+                dict.update(cookies, parse_set_cookie_headers(self.headers.getall("Set-Cookie", ())))
             self._cookies = cookies
         return cookies
 
     @property
     def content_type(self) -> str:
-        """The media type, lower case, without parameters (default application/octet-stream)."""
-        raw = self._content_type_header()
-        if not raw:
-            return "application/octet-stream"
-        mimetype = parse_mimetype(raw)
-        return f"{mimetype.type}/{mimetype.subtype}" if mimetype.type else "application/octet-stream"
+        """The media type, lower case, without parameters (application/octet-stream when
+        Content-Type is absent or not ``type/subtype``)."""
+        return parse_content_type(self._content_type_header())[0]
 
     @property
     def charset(self) -> Optional[str]:
-        """The ``charset`` parameter of Content-Type, if any."""
+        """The ``charset`` parameter of Content-Type; None if absent or empty."""
         raw = self._content_type_header()
         if not raw:
             return None
-        return parse_mimetype(raw).parameters.get("charset")
+        return parse_mimetype(raw).parameters.get("charset") or None
 
     def _content_type_header(self) -> str:
         head = self._head

@@ -8,6 +8,7 @@ import pytest
 from yarl import URL
 
 from aioclient import CookieJar, DummyCookieJar
+from aioclient.cookies import parse_set_cookie, parse_set_cookie_headers
 
 
 def _jar(**kwargs) -> CookieJar:
@@ -148,3 +149,55 @@ def test_dummy_jar() -> None:
     jar.update_cookies({"a": "1"}, URL("http://e.com/"))
     assert len(jar) == 0
     assert jar.filter_cookies(URL("http://e.com/")) == SimpleCookie()
+
+
+@pytest.mark.parametrize(
+    "field, expected",
+    [
+        # (name, value, coded_value, attributes set); one cookie per Set-Cookie field.
+        ("name=café", ("name", "café", "café", {})),
+        ("a=1, b=2; Path=/", ("a", "1, b=2", "1, b=2", {"path": "/"})),
+        ('a="x;y"; Path=/p', ("a", "x;y", '"x;y"', {"path": "/p"})),
+        ('a="caf\\351"', ("a", "café", '"caf\\351"', {})),
+        (" a = b ", ("a", "b", "b", {})),
+        ("a=", ("a", "", "", {})),
+        ("a[1]=2", ("a[1]", "2", "2", {})),
+        ("path=1; Path=/x", ("path", "1", "1", {"path": "/x"})),
+        ("a=1; Secure=false; HttpOnly; Foo=bar", ("a", "1", "1", {"secure": True, "httponly": True})),
+        ("a=1; Path=/a; Path=/b", ("a", "1", "1", {"path": "/b"})),
+        ("a=1;Max-Age=10;Expires=Wed, 21 Oct 2015 07:28:00 GMT;SameSite=Lax",
+         ("a", "1", "1", {"max-age": "10", "expires": "Wed, 21 Oct 2015 07:28:00 GMT", "samesite": "Lax"})),
+    ],
+)
+def test_parse_set_cookie(field, expected) -> None:
+    morsel = parse_set_cookie(field)
+    assert morsel is not None
+    attrs = {k: v for k, v in morsel.items() if v}
+    assert (morsel.key, morsel.value, morsel.coded_value, attrs) == expected
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["", "novalue", "=x", "a b=1", "a,b=1", 'a"b=1', "a=b\tc", "a=\x01", 'a="\\012"', "a=" + "x" * 5000],
+)
+def test_parse_set_cookie_ignores(field) -> None:
+    assert parse_set_cookie(field) is None
+
+
+def test_non_ascii_and_comma_values_are_stored_and_sent_back_quoted() -> None:
+    jar = _jar()
+    jar.update_cookies_from_headers(["name=café; Path=/", "a=1, b=2; Path=/"], URL("http://e.com/x"))
+    assert sorted((m.key, m.value) for m in jar) == [("a", "1, b=2"), ("name", "café")]
+    sent = jar.filter_cookies(URL("http://e.com/y"))
+    # SimpleCookie quoting, as aiohttp sends them: octal escapes for "é" and ",".
+    assert {k: m.coded_value for k, m in sent.items()} == {"name": '"caf\\351"', "a": '"1\\054 b=2"'}
+    jar = _jar(quote_cookie=False)
+    jar.update_cookies_from_headers(["name=café"], URL("http://e.com/"))
+    assert jar.filter_cookies(URL("http://e.com/"))["name"].coded_value == "café"
+
+
+def test_cookie_names_simplecookie_refuses_are_kept() -> None:
+    jar = _jar()
+    jar.update_cookies_from_headers(["a[1]=2", "path=3", "x=1; Path=/"], URL("http://e.com/"))
+    assert _sent(jar, "http://e.com/") == {"a[1]": "2", "path": "3", "x": "1"}
+    assert parse_set_cookie_headers([f"c{i}=v" for i in range(60)])[-1][0] == "c49"
