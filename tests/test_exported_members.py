@@ -15,8 +15,6 @@ NOT_CLIENT = {
     "ChainMapProxy",
     "BodyPartReader",
     "MultipartReader",
-    "BadContentDispositionHeader",
-    "BadContentDispositionParam",
     "content_disposition_filename",
     "parse_content_disposition",
     "streamer",

@@ -52,7 +52,7 @@ from .exceptions import (
     WebSocketError,
 )
 from .formdata import FormData
-from .helpers import ClientTimeout
+from .helpers import BadContentDispositionHeader, BadContentDispositionParam, ClientTimeout
 from .middleware import ClientHandlerType, ClientMiddlewareType
 from .multipart import MultipartWriter
 from .payload import (
@@ -98,6 +98,8 @@ __all__ = (
     "AbstractCookieJar",
     "AsyncIterablePayload",
     "AsyncResolver",
+    "BadContentDispositionHeader",
+    "BadContentDispositionParam",
     "BaseConnector",
     "BasicAuth",
     "BufferedReaderPayload",
