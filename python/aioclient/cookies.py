@@ -162,6 +162,7 @@ def wire_value(value: str, coded: str, quote: bool) -> str:
         return coded
     return _VALUE_ENCODER.value_encode(value)[1]
 
+
 LooseCookies = Union[Mapping[str, Union[str, "Morsel[str]"]], Iterable[Tuple[str, Union[str, "Morsel[str]"]]], BaseCookie]
 
 
