@@ -29,6 +29,7 @@ from typing import (
 )
 
 from .exceptions import (
+    ClientConnectionError,
     ClientConnectorCertificateError,
     ClientConnectorDNSError,
     ClientConnectorError,
@@ -105,6 +106,23 @@ def _map_ssl_errors(key: ConnectionKey) -> Iterator[None]:
         raise ClientConnectorCertificateError(key, exc) from exc  # type: ignore[arg-type]
     except _ssl.SSLError as exc:
         raise ClientConnectorSSLError(key, exc) from exc  # type: ignore[arg-type]
+
+
+async def _handshake(proto: ResponseHandler, key: ConnectionKey, config: Any, server_hostname: str, *, tunnel: bool) -> None:
+    """The engine's TLS handshake on ``proto``; the peer going away meanwhile is a
+    ``ClientConnectorError`` for ``key`` (opening the connection failed), as in aiohttp."""
+    try:
+        await proto.start_tls(config, server_hostname, tunnel=tunnel)
+    except ClientConnectorError:  # certificate, fingerprint and handshake errors
+        proto.abort()
+        raise
+    except ClientConnectionError as exc:  # reset or closed during the handshake
+        proto.abort()
+        errno = getattr(exc, "errno", None) or 0
+        raise ClientConnectorError(key, OSError(errno, str(exc) or "Connection closed during the TLS handshake")) from exc
+    except BaseException:
+        proto.abort()
+        raise
 
 
 _NO_STALE: List[Any] = []  # checkout's "nothing stale" (never appended to)
@@ -792,7 +810,7 @@ class TCPConnector(BaseConnector):
         ssl = key.ssl
         server_hostname = key.server_hostname or key.host.rstrip(".")
         if not isinstance(ssl, _ssl.SSLContext):
-            await proto.start_tls(engine_config(ssl), server_hostname, tunnel=True)
+            await _handshake(proto, key, engine_config(ssl), server_hostname, tunnel=True)
             return
         if proto.tls:
             # Python's ssl can only wrap the socket's transport, which here carries the
@@ -850,11 +868,7 @@ class TCPConnector(BaseConnector):
             raise
         proto.key = key
         if ssl is not None and not isinstance(ssl, _ssl.SSLContext):
-            try:
-                await proto.start_tls(engine_config(ssl), server_hostname)
-            except BaseException:
-                proto.abort()
-                raise
+            await _handshake(proto, key, engine_config(ssl), server_hostname, tunnel=False)
         return proto
 
     async def _connect_socket(self, key: ConnectionKey, addrs: List[ResolveResult]) -> socket.socket:

@@ -430,3 +430,28 @@ async def test_port_zero_is_not_the_default_port() -> None:
         with pytest.raises(aioclient.ClientConnectorError) as info:
             await session.get("http://127.0.0.1:0/")
     assert info.value.port == 0
+
+
+@pytest.mark.parametrize("reset", [True, False])
+async def test_peer_leaving_during_the_tls_handshake_is_a_connector_error(reset) -> None:
+    import socket
+    import struct
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)  # the ClientHello has started
+        sock = writer.get_extra_info("socket")
+        if reset:  # RST instead of FIN
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with aioclient.ClientSession() as session:
+            with pytest.raises(aioclient.ClientConnectorError) as info:
+                await session.get(f"https://127.0.0.1:{port}/")
+        assert (info.value.host, info.value.port) == ("127.0.0.1", port)
+        assert not isinstance(info.value, aioclient.ClientSSLError)
+    finally:
+        server.close()
+        await server.wait_closed()
