@@ -649,12 +649,12 @@ class ClientSession:
                     self._cookie_jar.update_cookies_from_headers(resp.headers.getall("Set-Cookie", ()), resp.url)
                 if not allow_redirects or resp.status not in REDIRECT_STATUSES:
                     break
+                if traces:  # before the hop is checked (the last one of too many too), as aiohttp
+                    for trace in traces:
+                        await trace.send_request_redirect(method, url, headers, resp)
                 hop = next_hop(resp, req, history, max_redirects, self._requote_redirect_url)
                 if hop is None:
                     break  # a redirect status without Location: return it as is
-                if traces:
-                    for trace in traces:
-                        await trace.send_request_redirect(method, url, headers, resp)
                 method, url, body, headers, drop = hop.method, hop.url, hop.body, hop.headers, hop.drop_credentials
                 url_auth = BasicAuth.from_url(url)
                 if url_auth is not None:
@@ -666,6 +666,13 @@ class ClientSession:
                 if drop:
                     # Proxy-Authorization stays: the proxy is the same for every hop.
                     credentials_dropped = True
+            resp._history = tuple(history)
+            # raise_for_status fails the request: traced as its exception, not its end.
+            check = self._raise_for_status if raise_for_status is None else raise_for_status
+            if check is True:
+                resp.raise_for_status()
+            elif check:
+                await check(resp)
             if traces:
                 for trace in traces:
                     await trace.send_request_end(method, url, headers, resp)
@@ -680,15 +687,8 @@ class ClientSession:
                 for trace in traces:
                     await trace.send_request_exception(method, url, headers, exc)
             raise
-        resp._history = tuple(history)
         if deadline is not None:
             deadline.watch(resp)
-
-        check = self._raise_for_status if raise_for_status is None else raise_for_status
-        if check is True:
-            resp.raise_for_status()
-        elif check:
-            await check(resp)
         return resp
 
     async def _fast_request(self, method: str, str_or_url: Union[str, URL], allow_redirects: bool) -> ClientResponse:

@@ -455,3 +455,27 @@ async def test_peer_leaving_during_the_tls_handshake_is_a_connector_error(reset)
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_tracing_of_requests_that_fail_on_their_response(aiohttp_server) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        if request.path == "/loop":
+            raise web.HTTPFound("/loop")
+        return web.Response(status=503)
+
+    server = await aiohttp_server(_app(handler))
+    events = []
+    trace_config = aioclient.TraceConfig()
+    for name in ("on_request_end", "on_request_exception", "on_request_redirect"):
+        async def record(session, ctx, params, name=name) -> None:
+            events.append((name, type(getattr(params, "exception", None)).__name__))
+
+        getattr(trace_config, name).append(record)
+    async with aioclient.ClientSession(trace_configs=[trace_config]) as session:
+        with pytest.raises(aioclient.ClientResponseError):
+            await session.get(server.make_url("/down"), raise_for_status=True)
+        assert events == [("on_request_exception", "ClientResponseError")]
+        events.clear()
+        with pytest.raises(aioclient.TooManyRedirects):
+            await session.get(server.make_url("/loop"), max_redirects=3)
+        assert events == [("on_request_redirect", "NoneType")] * 3 + [("on_request_exception", "TooManyRedirects")]
