@@ -29,13 +29,15 @@ from typing import (
 )
 
 from .exceptions import (
-    ClientConnectionError,
+    ClientConnectionResetError,
     ClientConnectorCertificateError,
     ClientConnectorDNSError,
     ClientConnectorError,
     ClientConnectorSSLError,
     ClientProxyConnectionError,
+    ClientOSError,
     ConnectionTimeoutError,
+    ServerDisconnectedError,
     ServerFingerprintMismatch,
     UnixClientConnectorError,
 )
@@ -116,7 +118,7 @@ async def _handshake(proto: ResponseHandler, key: ConnectionKey, config: Any, se
     except ClientConnectorError:  # certificate, fingerprint and handshake errors
         proto.abort()
         raise
-    except ClientConnectionError as exc:  # reset or closed during the handshake
+    except (ServerDisconnectedError, ClientConnectionResetError, ClientOSError) as exc:  # the peer left
         proto.abort()
         errno = getattr(exc, "errno", None) or 0
         raise ClientConnectorError(key, OSError(errno, str(exc) or "Connection closed during the TLS handshake")) from exc
