@@ -377,7 +377,7 @@ class CookieJar(AbstractCookieJar):
         domain = (morsel.get("domain") or "").lower().lstrip(".")
         host_only = not domain and bool(host)
         if not host:
-            domain = ""  # no response URL (session cookies=): shared with every host
+            pass  # no response URL (cookies=, update_cookies): the Domain given, or every host
         elif host_only:
             domain = host
         else:

@@ -21,7 +21,6 @@ from typing import (
     Generator,
     Iterable,
     List,
-    Mapping,
     Optional,
     Sequence,
     Set,
@@ -34,7 +33,7 @@ from yarl import URL
 
 from .auth import BasicAuth
 from .connector import BaseConnector, ConnectionKey, TCPConnector
-from .cookies import AbstractCookieJar, CookieJar, wire_value
+from .cookies import AbstractCookieJar, CookieJar
 from .exceptions import (
     ClientConnectionResetError,
     ClientResponseError,
@@ -596,8 +595,13 @@ class ClientSession:
 
         body = build_body(data, json, self._json_serialize)
         chain_middlewares = self._middlewares if middlewares is None else tuple(middlewares)
-        request_cookies = _cookies_to_header_pairs(cookies, self._cookie_jar.quote_cookie) if cookies else None
-        request_origin = url.origin() if request_cookies else None
+        # Per-request cookies= go through a jar of their own (never the session's), so
+        # Morsel attributes (secure, domain, path, max-age) apply as in aiohttp.
+        request_jar: Optional[CookieJar] = None
+        if cookies:
+            request_jar = CookieJar(quote_cookie=self._cookie_jar.quote_cookie)
+            request_jar.update_cookies(cookies)
+        request_origin = url.origin() if request_jar is not None else None
         history: List[ClientResponse] = _history if _history is not None else []
         credentials_dropped = False
         # Started last, right before the try that stops it on any error.
@@ -633,11 +637,9 @@ class ClientSession:
                     read_bufsize=read_bufsize or self._read_bufsize,
                 )
                 # Per-request cookies stay with the origin they were given for.
-                own_cookies = (
-                    request_cookies
-                    if request_cookies and not credentials_dropped and url.origin() == request_origin
-                    else None
-                )
+                own_cookies = None
+                if request_jar is not None and not credentials_dropped and url.origin() == request_origin:
+                    own_cookies = [(name, m.coded_value) for name, m in request_jar.filter_cookies(url).items()]
                 req._cookie_header = self._cookie_header(url, own_cookies)
                 send = _Sender(self, real_timeout, traces, max_decompressed_size)
                 handler = build_client_middlewares(send, chain_middlewares) if chain_middlewares else send
@@ -861,24 +863,6 @@ class ClientSession:
         from .websocket import _WSRequestContextManager, ws_connect
 
         return _WSRequestContextManager(ws_connect(self, url, **kwargs))
-
-
-def _cookies_to_header_pairs(cookies: Any, quote: bool) -> List[Tuple[str, str]]:
-    """Per-request ``cookies=`` as (name, value as sent) pairs; never stored in the jar.
-
-    Values are quoted or not as the session's jar quotes its own (``quote_cookie``).
-    """
-    from http.cookies import BaseCookie, Morsel
-
-    items = cookies.items() if isinstance(cookies, (Mapping, BaseCookie)) else cookies
-    out: List[Tuple[str, str]] = []
-    for name, value in items:
-        if isinstance(value, Morsel):
-            out.append((name, wire_value(value.value, value.coded_value, quote)))
-        else:
-            value = str(value)
-            out.append((name, wire_value(value, "", quote)))
-    return out
 
 
 def connection_key(req: ClientRequest, connector: BaseConnector) -> ConnectionKey:

@@ -7,6 +7,7 @@ from typing import AsyncIterator
 
 import pytest
 from aiohttp import web
+from yarl import URL
 
 import aioclient
 
@@ -479,3 +480,40 @@ async def test_tracing_of_requests_that_fail_on_their_response(aiohttp_server) -
         with pytest.raises(aioclient.TooManyRedirects):
             await session.get(server.make_url("/loop"), max_redirects=3)
         assert events == [("on_request_redirect", "NoneType")] * 3 + [("on_request_exception", "TooManyRedirects")]
+
+
+async def test_request_cookie_morsels_keep_their_attributes(aiohttp_server) -> None:
+    from http.cookies import SimpleCookie
+
+    server = await aiohttp_server(_app(_cookie_echo))
+    cookies = SimpleCookie()
+    cookies["plain"] = "1"
+    cookies["sec"] = "2"
+    cookies["sec"]["secure"] = True
+    cookies["elsewhere"] = "3"
+    cookies["elsewhere"]["path"] = "/other"
+    cookies["foreign"] = "4"
+    cookies["foreign"]["domain"] = "example.com"
+    cookies["gone"] = "5"
+    cookies["gone"]["max-age"] = "0"
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/echo"), cookies=cookies) as resp:
+            assert await resp.text() == "plain=1"
+        async with session.get(server.make_url("/other/x"), cookies=cookies) as resp:
+            assert sorted((await resp.text()).split("; ")) == ["elsewhere=3", "plain=1"]
+
+
+async def test_jar_cookie_given_a_domain_without_a_response_url_keeps_it(aiohttp_server) -> None:
+    from http.cookies import SimpleCookie
+
+    server = await aiohttp_server(_app(_cookie_echo))
+    scoped = SimpleCookie()
+    scoped["scoped"] = "1"
+    scoped["scoped"]["domain"] = "example.com"
+    jar = aioclient.CookieJar(unsafe=True)
+    jar.update_cookies(scoped)
+    jar.update_cookies({"shared": "2"})
+    async with aioclient.ClientSession(cookie_jar=jar) as session:
+        async with session.get(server.make_url("/echo")) as resp:
+            assert await resp.text() == "shared=2"
+    assert jar.filter_cookies(URL("http://www.example.com/"))["scoped"].value == "1"
