@@ -239,8 +239,8 @@ class BaseConnector:
         *,
         keepalive_timeout: Any = _sentinel,
         force_close: bool = False,
-        limit: int = 100,
-        limit_per_host: int = 0,
+        limit: Optional[int] = 100,
+        limit_per_host: Optional[int] = 0,
         enable_cleanup_closed: bool = False,
         loop: Optional[asyncio.AbstractEventLoop] = None,
         timeout_ceil_threshold: float = 5,
@@ -250,6 +250,8 @@ class BaseConnector:
                 raise ValueError("keepalive_timeout cannot be set if force_close is True")
         elif keepalive_timeout is _sentinel:
             keepalive_timeout = 15.0
+        limit = limit or 0  # None means no limit, as 0 does (aiohttp accepts both)
+        limit_per_host = limit_per_host or 0
         if limit < 0 or limit_per_host < 0:
             raise ValueError("limit and limit_per_host must be >= 0")
         self._loop = loop or asyncio.get_running_loop()
@@ -551,8 +553,8 @@ class TCPConnector(BaseConnector):
         resolver: Optional[AbstractResolver] = None,
         keepalive_timeout: Any = _sentinel,
         force_close: bool = False,
-        limit: int = 100,
-        limit_per_host: int = 0,
+        limit: Optional[int] = 100,
+        limit_per_host: Optional[int] = 0,
         enable_cleanup_closed: bool = False,
         loop: Optional[asyncio.AbstractEventLoop] = None,
         timeout_ceil_threshold: float = 5,
@@ -797,8 +799,12 @@ class TCPConnector(BaseConnector):
                     for k, v in response_head.headers
                 )
             )
-            url = key.proxy
-            info = RequestInfo(url, "CONNECT", CIMultiDictProxy(CIMultiDict()), url)  # type: ignore[arg-type]
+            # As aiohttp: the CONNECT (its headers), for the target, through the proxy.
+            from yarl import URL
+
+            target = URL.build(scheme="https" if key.is_ssl else "http", host=key.host, port=key.port)
+            sent = CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers)
+            info = RequestInfo(target, "CONNECT", CIMultiDictProxy(sent), key.proxy)  # type: ignore[arg-type]
             raise ClientHttpProxyError(
                 info,
                 (),
@@ -976,8 +982,8 @@ class _PathConnector(BaseConnector):
         path: str,
         force_close: bool = False,
         keepalive_timeout: Any = _sentinel,
-        limit: int = 100,
-        limit_per_host: int = 0,
+        limit: Optional[int] = 100,
+        limit_per_host: Optional[int] = 0,
         loop: Optional[asyncio.AbstractEventLoop] = None,
     ) -> None:
         super().__init__(

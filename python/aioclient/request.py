@@ -228,8 +228,11 @@ class ClientRequest:
                 pairs.extend(self.proxy_headers.items())
         if self.expect100 and "Expect" not in headers:
             pairs.append(("Expect", "100-continue"))
-        if self.version == (1, 0) and "Connection" not in headers:
-            pairs.append(("Connection", "keep-alive"))
+        if "Connection" not in headers:
+            if self.version == (1, 0):
+                pairs.append(("Connection", "keep-alive"))
+            elif self.session is not None and getattr(self.session.connector, "force_close", False):
+                pairs.append(("Connection", "close"))  # the connector will not reuse it
 
         # Body framing follows aiohttp: a caller's Content-Length or chunked
         # Transfer-Encoding is kept as given; otherwise a known size is sent as

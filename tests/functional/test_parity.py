@@ -517,3 +517,27 @@ async def test_jar_cookie_given_a_domain_without_a_response_url_keeps_it(aiohttp
         async with session.get(server.make_url("/echo")) as resp:
             assert await resp.text() == "shared=2"
     assert jar.filter_cookies(URL("http://www.example.com/"))["scoped"].value == "1"
+
+
+async def test_force_close_says_connection_close(aiohttp_server) -> None:
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(text=request.headers.get("Connection", "-"))
+
+    server = await aiohttp_server(_app(echo))
+    async with aioclient.ClientSession(connector=aioclient.TCPConnector(force_close=True)) as session:
+        for _ in range(2):  # the fast path too
+            async with session.get(server.make_url("/")) as resp:
+                assert await resp.text() == "close"
+                assert resp.request_info.headers["Connection"] == "close"
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/")) as resp:
+            assert await resp.text() == "-"
+
+
+async def test_connector_limits_of_none_mean_no_limit(aiohttp_server) -> None:
+    server = await aiohttp_server(_app(_echo_framing))
+    connector = aioclient.TCPConnector(limit=None, limit_per_host=None)
+    assert (connector.limit, connector.limit_per_host) == (0, 0)
+    async with aioclient.ClientSession(connector=connector) as session:
+        async with session.get(server.make_url("/")) as resp:
+            assert resp.status == 200

@@ -191,6 +191,11 @@ async def test_wrong_proxy_credentials(aiohttp_server, ca, trust, auth_proxy) ->
         with pytest.raises(aioclient.ClientHttpProxyError) as info:
             await session.get(https.url, proxy=auth_proxy, proxy_auth=aioclient.BasicAuth("user", "wrong"))
         assert info.value.status == 407
+        request_info = info.value.request_info  # the CONNECT, as aiohttp reports it
+        assert request_info.method == "CONNECT"
+        assert (request_info.url.host, request_info.url.port) == (https.url.host, https.url.port)
+        assert str(request_info.real_url) == auth_proxy
+        assert request_info.headers["Proxy-Authorization"] == aioclient.BasicAuth("user", "wrong").encode()
     assert seen == []
 
 
