@@ -99,6 +99,8 @@ def proxy_from_env(url: URL, proxy_auth: Optional[BasicAuth]) -> Tuple[Optional[
     value = proxies.get(scheme) or proxies.get("all")
     if not value:
         return None, None
+    if "://" not in value:
+        value = "http://" + value  # "host:port", as curl and requests read it
     proxy = URL(value)
     if proxy.scheme not in _PROXY_SCHEMES:
         return None, None  # an unknown scheme in ALL_PROXY: not ours to use

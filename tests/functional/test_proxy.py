@@ -222,6 +222,10 @@ async def test_environment_and_no_proxy(aiohttp_server, ca, trust, auth_proxy, m
     async with aioclient.ClientSession(trust_env=True) as session:
         async with session.get(http.url) as r:
             assert r.status == 407
+        # A proxy given as host:port (no scheme) is an http:// proxy, as curl reads it.
+        monkeypatch.setenv("HTTP_PROXY", auth_proxy.replace("http://", "user:wrong@"))
+        async with session.get(http.url) as r:
+            assert r.status == 407
         monkeypatch.setenv("NO_PROXY", "127.0.0.0/8")
         async with session.get(http.url) as r:
             assert r.status == 200
