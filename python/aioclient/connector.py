@@ -270,6 +270,10 @@ class BaseConnector:
         import warnings
 
         warnings.warn(f"Unclosed connector {self!r}", ResourceWarning, source=self, stacklevel=2)
+        loop = self._loop
+        if loop.is_closed():
+            return  # its transports went with the loop
+        loop.call_exception_handler({"connector": self, "message": "Unclosed connector"})
         for proto in list(self._all):
             proto.abort()
 

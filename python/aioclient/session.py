@@ -303,8 +303,12 @@ class ClientSession:
     # -- lifetime --------------------------------------------------------------
 
     def __del__(self, _warnings: Any = warnings) -> None:
-        if not self.closed and self._connector_owner:
+        # As aiohttp: a warning, and the loop's exception handler (visible by default).
+        if getattr(self, "_connector", None) is not None and not self.closed:
             _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
+            loop = getattr(self, "_loop", None)
+            if loop is not None and not loop.is_closed():
+                loop.call_exception_handler({"client_session": self, "message": "Unclosed client session"})
 
     def __enter__(self) -> None:
         raise TypeError("Use async with instead")

@@ -541,3 +541,22 @@ async def test_connector_limits_of_none_mean_no_limit(aiohttp_server) -> None:
     async with aioclient.ClientSession(connector=connector) as session:
         async with session.get(server.make_url("/")) as resp:
             assert resp.status == 200
+
+
+async def test_unclosed_session_is_reported_to_the_loop(aiohttp_server) -> None:
+    import gc
+
+    loop = asyncio.get_running_loop()
+    reported = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda loop, context: reported.append(context["message"]))
+    try:
+        with pytest.warns(ResourceWarning, match="Unclosed client session"):
+            session = aioclient.ClientSession(connector=aioclient.TCPConnector(), connector_owner=False)
+            connector = session.connector
+            del session
+            gc.collect()
+    finally:
+        loop.set_exception_handler(previous)
+    assert reported == ["Unclosed client session"]
+    await connector.close()
