@@ -180,10 +180,21 @@ def main() -> None:
             rss: dict = {}
             growth: dict = {}
             cpu: dict = {}
+            c_rates: dict = {}
             for rnd in range(args.rounds):
                 for scenario in scenarios:
                     names = list(clients) + (["floor"] if scenario in REQUEST_SCENARIOS else [])
                     order = names if rnd % 2 == 0 else list(reversed(names))
+                    # The C limit is measured in every round too, interleaved like the
+                    # clients, so that drift in the machine's speed hits all alike.
+                    if scenario in REQUEST_SCENARIOS:
+                        c_rate = wrk_rate(info, REQUEST_SCENARIOS[scenario], args.seconds)
+                    elif scenario == "stream":
+                        c_rate = curl_rate(info)
+                    else:
+                        c_rate = None
+                    if c_rate:
+                        c_rates.setdefault(scenario, []).append(c_rate)
                     for client in order:
                         r = run_one(client, scenario, info, args.seconds, args.uvloop)
                         if r:
@@ -193,14 +204,7 @@ def main() -> None:
                                 cpu.setdefault((scenario, client), []).append(r["cpu_us"])
                             if "peak_growth_mb" in r:
                                 growth.setdefault(client, []).append(r["peak_growth_mb"])
-            c_limit = {
-                scenario: wrk_rate(info, connections, args.seconds)
-                for scenario, connections in REQUEST_SCENARIOS.items()
-                if scenario in scenarios
-            }
-            if "stream" in scenarios:
-                rates = [r for r in (curl_rate(info) for _ in range(args.rounds)) if r]
-                c_limit["stream"] = statistics.median(rates) if rates else None
+            c_limit = {scenario: statistics.median(rates) for scenario, rates in c_rates.items()}
         finally:
             nginx.terminate()
             nginx.wait(timeout=10)
