@@ -475,9 +475,9 @@ class BaseConnector:
                 waiting.append(proto.closed)
         self._all.clear()
         self._pool.idle.clear()
-        for _, waiter in self._pool.waiters:
+        for key, waiter in self._pool.waiters:
             if not waiter.done():
-                waiter.set_exception(ClientConnectorError(None, OSError(0, "Connector is closed.")))  # type: ignore[arg-type]
+                waiter.set_exception(ClientConnectorError(key, OSError(0, "Connector is closed.")))
                 waiter.exception()
         self._pool.waiters.clear()
         return waiting
