@@ -560,3 +560,26 @@ async def test_unclosed_session_is_reported_to_the_loop(aiohttp_server) -> None:
         loop.set_exception_handler(previous)
     assert reported == ["Unclosed client session"]
     await connector.close()
+
+
+async def test_closing_the_connector_fails_queued_and_running_requests(aiohttp_server) -> None:
+    release = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response(text="late")
+
+    server = await aiohttp_server(_app(slow))
+    connector = aioclient.TCPConnector(limit=1)
+    session = aioclient.ClientSession(connector=connector)
+    running = asyncio.ensure_future(session.get(server.make_url("/running")))
+    await asyncio.sleep(0.05)
+    queued = asyncio.ensure_future(session.get(server.make_url("/queued")))
+    await asyncio.sleep(0.05)
+    await session.close()
+    release.set()
+    with pytest.raises(aioclient.ClientConnectorError) as info:
+        await queued
+    assert (info.value.host, info.value.port) == ("127.0.0.1", server.url.port)
+    with pytest.raises(aioclient.ClientConnectionError):
+        await running
