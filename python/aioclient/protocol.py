@@ -20,6 +20,7 @@ from .exceptions import (
     ServerDisconnectedError,
     SocketTimeoutError,
 )
+from .http_exceptions import ContentEncodingError, ContentLengthError, TransferEncodingError
 from .streams import StreamReader
 
 if TYPE_CHECKING:
@@ -53,6 +54,13 @@ _PAYLOAD_ERRORS = frozenset(
         "truncated",
     }
 )
+
+# The aiohttp exception each one is chained to (``ClientPayloadError.__cause__``).
+_PAYLOAD_CAUSES = {
+    "incomplete_body": ContentLengthError,
+    "invalid_chunk": TransferEncodingError,
+    "truncated": ContentLengthError,
+}
 
 
 class ResponseHandler(asyncio.Protocol):
@@ -362,7 +370,9 @@ class ResponseHandler(asyncio.Protocol):
 
         kind = event.kind
         if kind in _PAYLOAD_ERRORS and self.payload is not None:
-            return ClientPayloadError(f"Response payload is not completed: {event.message}")
+            error = ClientPayloadError(f"Response payload is not completed: {event.message}")
+            error.__cause__ = _PAYLOAD_CAUSES.get(kind, ContentEncodingError)(event.message)  # as aiohttp
+            return error
         if kind == "closed_before_response":
             return ServerDisconnectedError()
         if kind in ("certificate", "fingerprint_mismatch", "handshake"):

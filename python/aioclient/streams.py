@@ -10,6 +10,8 @@ import asyncio
 import collections
 from typing import Any, AsyncIterator, Callable, Deque, List, Optional, Tuple
 
+from .http_exceptions import LineTooLong
+
 __all__ = ("StreamReader", "EmptyStreamReader", "EMPTY_PAYLOAD")
 
 
@@ -282,13 +284,13 @@ class StreamReader:
         return self._take(n)
 
     async def readline(self, *, max_line_length: Optional[int] = None) -> bytes:
-        """One line, with its ``\\n`` (``ValueError`` beyond ``max_line_length``,
+        """One line, with its ``\\n`` (``LineTooLong`` beyond ``max_line_length``,
         by default twice the buffer size ``read_bufsize``)."""
         return await self.readuntil(b"\n", max_size=max_line_length)
 
     async def readuntil(self, separator: bytes = b"\n", *, max_size: Optional[int] = None) -> bytes:
         """Bytes up to and including ``separator`` (or to the end of the body);
-        ``ValueError`` beyond ``max_size`` bytes (by default twice ``read_bufsize``)."""
+        ``LineTooLong`` beyond ``max_size`` bytes (by default twice ``read_bufsize``)."""
         if not separator:
             raise ValueError("Separator should be at least one-byte string")
         limit = max_size or 2 * self._limit
@@ -306,11 +308,11 @@ class StreamReader:
                 if index >= 0:
                     end = index + len(separator)
                     if end > limit:
-                        raise ValueError("Chunk too big")
+                        raise LineTooLong(data[:100] + b"...", limit)
                     return self._take(end)
                 start = max(0, len(data) - len(separator) + 1)
                 if len(data) > limit:
-                    raise ValueError("Chunk too big")
+                    raise LineTooLong(data[:100] + b"...", limit)
             if self._eof:
                 return self._take(-1) if self._buffer else b""
             await self._wait("readuntil")

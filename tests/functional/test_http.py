@@ -16,6 +16,7 @@ from aiohttp import web
 from multidict import CIMultiDictProxy
 
 import aioclient
+from aioclient.http_exceptions import ContentEncodingError, ContentLengthError
 
 
 async def _echo(request: web.Request) -> web.Response:
@@ -251,9 +252,10 @@ async def test_corrupt_compressed_body_is_payload_error(aiohttp_server) -> None:
 
     server = await aiohttp_server(_app(bad=handler))
     async with aioclient.ClientSession() as session:
-        with pytest.raises(aioclient.ClientPayloadError):
+        with pytest.raises(aioclient.ClientPayloadError) as info:
             async with session.get(server.make_url("/bad")) as r:
                 await r.read()
+    assert isinstance(info.value.__cause__, ContentEncodingError)
 
 
 async def test_max_decompressed_size(aiohttp_server) -> None:
@@ -385,9 +387,10 @@ async def test_body_cut_short_is_payload_error(aiohttp_server) -> None:
 
     server = await aiohttp_server(_app(short=short))
     async with aioclient.ClientSession() as session:
-        with pytest.raises(aioclient.ClientPayloadError):
+        with pytest.raises(aioclient.ClientPayloadError) as info:
             async with session.get(server.make_url("/short")) as r:
                 await r.read()
+    assert isinstance(info.value.__cause__, ContentLengthError)  # as aiohttp chains it
 
 
 async def test_read_until_eof_false_ignores_an_unframed_body(aiohttp_server) -> None:
