@@ -338,8 +338,12 @@ class BaseConnector:
                 proto = self._take_idle(key)
                 if proto is not None:
                     if traces:
-                        for trace in traces:
-                            await trace.send_connection_reuseconn()
+                        try:
+                            for trace in traces:
+                                await trace.send_connection_reuseconn()
+                        except BaseException:  # a failing callback, or the connect timeout
+                            self.release(proto)
+                            raise
                     return proto
             # FIFO: a newcomer does not overtake earlier waiters; a woken waiter goes.
             if pool.has_room(key) and (woken or not pool.someone_waits_for_room()):
@@ -347,15 +351,18 @@ class BaseConnector:
             await self._wait_for_room(key, traces)
             woken = True
         pool.acquire(key)
+        opened: Optional[ResponseHandler] = None
         try:
             if traces:
                 for trace in traces:
                     await trace.send_connection_create_start()
-            proto = await self._create_connection(key, traces, timeout)
+            proto = opened = await self._create_connection(key, traces, timeout)
             if traces:
                 for trace in traces:
                     await trace.send_connection_create_end()
         except BaseException:
+            if opened is not None:  # a trace callback failed (or timed out) after the opening
+                opened.close()
             pool.release(key)
             self._wake_waiter()
             raise

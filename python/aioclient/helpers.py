@@ -336,17 +336,20 @@ class deadline:
     (a zero ``ClientTimeout`` field disables it, as in aiohttp).
     """
 
-    __slots__ = ("_delay", "_handle", "_task", "_expired")
+    __slots__ = ("_delay", "_handle", "_task", "_expired", "_cancelling")
 
     def __init__(self, delay: Optional[float]) -> None:
         self._delay = delay
         self._handle: Optional[asyncio.TimerHandle] = None
         self._task: Optional["asyncio.Task[Any]"] = None
         self._expired = False
+        self._cancelling = 0
 
     async def __aenter__(self) -> None:
         if self._delay is not None and self._delay > 0:
-            self._task = asyncio.current_task()
+            task = self._task = asyncio.current_task()
+            cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+            self._cancelling = cancelling() if cancelling is not None else 0
             self._handle = asyncio.get_running_loop().call_later(self._delay, self._expire)
 
     def _expire(self) -> None:
@@ -357,8 +360,15 @@ class deadline:
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if self._handle is not None:
             self._handle.cancel()
-        if self._expired and exc_type is asyncio.CancelledError:
-            uncancel = getattr(self._task, "uncancel", None)
-            if uncancel is not None:  # Python 3.11+
-                uncancel()
+        if not self._expired:
+            return
+        # As asyncio.timeout: take back our cancellation whatever ended the block (an
+        # inner deadline that fired at the same time may have turned it into its
+        # TimeoutError), and turn it into TimeoutError only if it is the one pending.
+        uncancel = getattr(self._task, "uncancel", None)
+        if uncancel is None:  # Python 3.10
+            if exc_type is asyncio.CancelledError:
+                raise asyncio.TimeoutError from exc
+            return
+        if uncancel() <= self._cancelling and exc_type is asyncio.CancelledError:
             raise asyncio.TimeoutError from exc

@@ -610,6 +610,7 @@ class ClientSession:
         credentials_dropped = False
         # Started last, right before the try that stops it on any error.
         deadline = _deadline if _deadline is not None else self._deadlines.start(real_timeout)
+        resp: Optional[ClientResponse] = None
         try:
             while True:
                 req = self._request_class(
@@ -683,6 +684,8 @@ class ClientSession:
                 for trace in traces:
                     await trace.send_request_end(method, url, headers, resp)
         except BaseException as exc:
+            if resp is not None:
+                resp.close()  # failed after a response came (raise_for_status, a callback): free its connection
             timed_out = deadline.on_error(exc) if deadline is not None else None
             if timed_out is not None:
                 if traces:

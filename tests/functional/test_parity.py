@@ -583,3 +583,65 @@ async def test_closing_the_connector_fails_queued_and_running_requests(aiohttp_s
     assert (info.value.host, info.value.port) == ("127.0.0.1", server.url.port)
     with pytest.raises(aioclient.ClientConnectionError):
         await running
+
+
+@pytest.mark.parametrize("fields", [{"connect": 0.2}, {"sock_connect": 0.2}, {"connect": 0.2, "sock_connect": 0.2}])
+async def test_connect_timeouts_against_a_host_that_never_answers(fields) -> None:
+    import socket
+
+    # A listener whose accept queue is full: further SYNs go unanswered (Linux).
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(8):
+        filler = socket.socket()
+        filler.setblocking(False)
+        try:
+            filler.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(filler)
+    try:
+        async with aioclient.ClientSession(timeout=aioclient.ClientTimeout(**fields)) as session:
+            with pytest.raises(aioclient.ConnectionTimeoutError):
+                await session.get(f"http://127.0.0.1:{port}/")
+        # Nested deadlines that fire together leave no cancellation pending on the task.
+        assert asyncio.current_task().cancelling() == 0
+    finally:
+        for sock in (*fillers, listener):
+            sock.close()
+
+
+async def test_failures_after_a_connection_is_taken_give_it_back(aiohttp_server) -> None:
+    big = b"x" * 3_000_000
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=big if request.path == "/big" else b"ok")
+
+    server = await aiohttp_server(_app(handler))
+
+    async def refuse(resp: aioclient.ClientResponse) -> None:
+        raise RuntimeError("not this one")
+
+    timeout = aioclient.ClientTimeout(total=5, connect=0.2)
+    slow_reuse = aioclient.TraceConfig()
+
+    async def stall(session, ctx, params) -> None:
+        if ctx.trace_request_ctx == "stall":
+            await asyncio.sleep(1)
+
+    slow_reuse.on_connection_reuseconn.append(stall)
+    connector = aioclient.TCPConnector(limit=1)
+    async with aioclient.ClientSession(connector=connector, timeout=timeout, trace_configs=[slow_reuse]) as session:
+        # A raise_for_status callable that raises while the body is still coming.
+        with pytest.raises(RuntimeError):
+            await session.get(server.make_url("/big"), raise_for_status=refuse)
+        async with session.get(server.make_url("/small")) as resp:
+            assert await resp.read() == b"ok"
+        # The connect timeout firing inside a connection trace callback.
+        with pytest.raises(aioclient.ConnectionTimeoutError):
+            await session.get(server.make_url("/small"), trace_request_ctx="stall")
+        async with session.get(server.make_url("/small")) as resp:
+            assert await resp.read() == b"ok"
