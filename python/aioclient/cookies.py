@@ -8,6 +8,7 @@ import ipaddress
 import json
 import os
 import re
+import sys
 import time
 from abc import ABC, abstractmethod
 from http.cookies import BaseCookie, CookieError, Morsel, SimpleCookie
@@ -296,6 +297,11 @@ class CookieJar(AbstractCookieJar):
     are not read: unpickling a file is running code from it).
     """
 
+    # Bounds on what a server can make us store and send (see the module constants).
+    _max_set_cookies = MAX_SET_COOKIES_PER_RESPONSE
+    _max_per_request = MAX_COOKIES_PER_REQUEST
+    _max_header_bytes = MAX_COOKIE_HEADER_BYTES
+
     def __init__(
         self,
         *,
@@ -359,7 +365,7 @@ class CookieJar(AbstractCookieJar):
         items = cookies.items() if isinstance(cookies, (Mapping, BaseCookie)) else cookies
         taken = 0
         for name, value in items:
-            if taken >= MAX_SET_COOKIES_PER_RESPONSE:
+            if taken >= self._max_set_cookies:
                 break
             taken += 1
             if isinstance(value, Morsel):
@@ -452,12 +458,12 @@ class CookieJar(AbstractCookieJar):
             matched.append(cookie)
         matched.sort(key=lambda c: (-len(c.path), c.created))
         size = 0
-        for cookie in matched[:MAX_COOKIES_PER_REQUEST]:
+        for cookie in matched[: self._max_per_request]:
             if cookie.name in result:
                 continue
             coded = wire_value(cookie.value, cookie.coded, self._quote_cookie)
             size += len(cookie.name) + len(coded) + 2
-            if size > MAX_COOKIE_HEADER_BYTES:
+            if size > self._max_header_bytes:
                 break
             dict.__setitem__(result, cookie.name, make_morsel(cookie.name, cookie.value, coded))
         return result
@@ -479,6 +485,25 @@ class CookieJar(AbstractCookieJar):
             self._cookies[cookie.key()] = cookie
         self._expire()
         self._enforce_bounds()
+
+
+class _RequestCookieJar(CookieJar):
+    """The jar of one request's ``cookies=``: what the caller gives is sent, unbounded."""
+
+    _max_set_cookies = _max_per_request = _max_header_bytes = sys.maxsize
+
+    def _enforce_bounds(self) -> None:
+        pass
+
+
+def request_cookie_jar(session_jar: AbstractCookieJar) -> CookieJar:
+    """A jar for per-request ``cookies=`` that judges them as ``session_jar`` would
+    (quoting, ``unsafe``, secure origins) but never drops any for size."""
+    if isinstance(session_jar, CookieJar):
+        jar = _RequestCookieJar(quote_cookie=session_jar.quote_cookie, unsafe=session_jar._unsafe)
+        jar._secure_origins = session_jar._secure_origins
+        return jar
+    return _RequestCookieJar(quote_cookie=session_jar.quote_cookie)
 
 
 class DummyCookieJar(AbstractCookieJar):

@@ -212,9 +212,10 @@ class ClientRequest:
             pairs.append(("User-Agent", USER_AGENT))
         if self._cookie_header is not None:
             if "Cookie" in headers:
-                # One Cookie line (RFC 6265 §5.4): the caller's cookies, then ours.
+                # One Cookie line (RFC 6265 §5.4): the caller's cookies, ours overriding
+                # those of the same name (as aiohttp merges them).
                 index = next(i for i, (name, _) in enumerate(pairs) if name.lower() == "cookie")
-                pairs[index] = (pairs[index][0], f"{pairs[index][1]}; {self._cookie_header}")
+                pairs[index] = (pairs[index][0], _merge_cookie_lines(pairs[index][1], self._cookie_header))
             else:
                 pairs.append(("Cookie", self._cookie_header))
         if self.auth is not None and "Authorization" not in headers:
@@ -371,6 +372,17 @@ class ClientRequest:
             # the request is cut short, as aiohttp reports it.
             raise ClientConnectionError(f"Failed to send the request body for {self.url}: {exc!r}") from exc
         proto.write_body(b"", last=True)
+
+
+def _merge_cookie_lines(first: str, second: str) -> str:
+    """Two ``Cookie`` header values as one; a name in ``second`` replaces it in ``first``."""
+    merged: dict = {}
+    for line in (first, second):
+        for item in line.split(";"):
+            name, eq, value = item.strip().partition("=")
+            if name:
+                merged[name] = f"{name}={value}" if eq else name
+    return "; ".join(merged.values())
 
 
 def _compress_name(compress: Union[str, bool]) -> str:

@@ -33,7 +33,7 @@ from yarl import URL
 
 from .auth import BasicAuth
 from .connector import BaseConnector, ConnectionKey, TCPConnector
-from .cookies import AbstractCookieJar, CookieJar
+from .cookies import AbstractCookieJar, CookieJar, request_cookie_jar
 from .exceptions import (
     ClientConnectionResetError,
     ClientResponseError,
@@ -603,7 +603,7 @@ class ClientSession:
         # Morsel attributes (secure, domain, path, max-age) apply as in aiohttp.
         request_jar: Optional[CookieJar] = None
         if cookies:
-            request_jar = CookieJar(quote_cookie=self._cookie_jar.quote_cookie)
+            request_jar = request_cookie_jar(self._cookie_jar)
             request_jar.update_cookies(cookies)
         request_origin = url.origin() if request_jar is not None else None
         history: List[ClientResponse] = _history if _history is not None else []

@@ -412,6 +412,9 @@ async def test_request_header_edge_cases(aiohttp_server) -> None:
         # One Cookie line: the caller's header merged with the jar's cookies.
         async with session.get(server.make_url("/"), headers={"Cookie": "explicit=2"}) as resp:
             assert (await resp.json())["cookie"] == ["explicit=2; jar=1"]
+        # A name given twice is sent once: the cookies= value replaces the header's.
+        async with session.get(server.make_url("/"), headers={"Cookie": "a=1; c=3"}, cookies={"a": "2"}) as resp:
+            assert (await resp.json())["cookie"] == ["a=2; c=3; jar=1"]
         # Host is always sent (HTTP/1.1 requires it), as aiohttp does.
         async with session.get(server.make_url("/"), skip_auto_headers=["Host"]) as resp:
             assert (await resp.json())["host"] == f"127.0.0.1:{server.url.port}"
@@ -645,3 +648,18 @@ async def test_failures_after_a_connection_is_taken_give_it_back(aiohttp_server)
             await session.get(server.make_url("/small"), trace_request_ctx="stall")
         async with session.get(server.make_url("/small")) as resp:
             assert await resp.read() == b"ok"
+
+
+async def test_request_cookies_are_all_sent_and_judged_like_the_jar(aiohttp_server) -> None:
+    from http.cookies import SimpleCookie
+
+    server = await aiohttp_server(_app(_cookie_echo))
+    many = {f"c{i}": str(i) for i in range(60)}
+    scoped = SimpleCookie()
+    scoped["ip"] = "1"
+    scoped["ip"]["domain"] = "127.0.0.1"
+    async with aioclient.ClientSession(cookie_jar=aioclient.CookieJar(unsafe=True)) as session:
+        async with session.get(server.make_url("/echo"), cookies=many) as resp:
+            assert len((await resp.text()).split("; ")) == 60  # no per-response cap on what the caller gives
+        async with session.get(server.make_url("/echo"), cookies=scoped) as resp:
+            assert await resp.text() == "ip=1"  # the session jar's unsafe=True applies
