@@ -83,6 +83,11 @@ class ConnectionKey(NamedTuple):
     server_hostname: Optional[str] = None  # per-request SNI/verification name override
     tunnel: bool = False  # CONNECT through an HTTP proxy although the target is not TLS (ws://)
 
+    @property
+    def target_port(self) -> int:
+        """The port to connect to: the URL's, else the scheme's default."""
+        return self.port if self.port is not None else (443 if self.is_ssl else 80)
+
 
 def tls_exception(key: Optional[ConnectionKey], event: Any) -> BaseException:
     """Map an engine TLS failure to aiohttp's exception for it."""
@@ -325,7 +330,7 @@ class BaseConnector:
                 raise
             if key.proxy is not None:
                 raise ConnectionTimeoutError(f"Connection timeout to proxy {key.proxy}") from exc
-            port = key.port if key.port is not None else (443 if key.is_ssl else 80)
+            port = key.target_port
             raise ConnectionTimeoutError(f"Connection timeout to host {key.host}:{port}") from exc
 
     async def _acquire(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:
@@ -684,7 +689,7 @@ class TCPConnector(BaseConnector):
     async def _create_connection(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:
         limit = timeout.sock_connect if timeout is not None else None  # ``connect`` is the caller's
         host = key.host
-        port = key.port if key.port is not None else (443 if key.is_ssl else 80)
+        port = key.target_port
         if key.proxy is not None:
             try:
                 if limit is not None:
@@ -752,10 +757,10 @@ class TCPConnector(BaseConnector):
         """TCP to the SOCKS proxy, its handshake on the raw socket, then TLS/HTTP as usual."""
         proxy = key.proxy
         assert proxy is not None
-        port = key.port if key.port is not None else (443 if key.is_ssl else 80)
+        port = key.target_port
         proxy_key = ConnectionKey(proxy.raw_host or "", proxy.port or 1080, False, True, None, None, None)
         try:
-            proxy_addrs = await self._resolve_host(proxy_key.host, proxy_key.port, traces)
+            proxy_addrs = await self._resolve_host(proxy_key.host, proxy_key.target_port, traces)
             sock = await self._connect_socket(key, proxy_addrs)
         except OSError as exc:
             raise ClientProxyConnectionError(proxy_key, exc) from exc  # type: ignore[arg-type]
