@@ -322,6 +322,10 @@ class BaseConnector:
         limit = timeout.connect if timeout is not None else None
         if limit is None or limit <= 0:  # 0 (or less) disables it, as in aiohttp
             return await self._acquire(key, traces, timeout)
+        if not traces and not self._closed:
+            proto = self._take_idle(key)  # nothing to wait for: no timer needed
+            if proto is not None:
+                return proto
         try:
             async with deadline(limit):
                 return await self._acquire(key, traces, timeout)
