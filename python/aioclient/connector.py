@@ -733,8 +733,11 @@ class TCPConnector(BaseConnector):
         assert proxy is not None
         if proxy.scheme in SOCKS_SCHEMES:
             return await self._open_via_socks(key, traces)
+        # An ssl.SSLContext is used for the https:// proxy too (the spec: "it will be used
+        # ... to establish a TLS tunnel to the HTTPS proxy"): Python's ssl runs both layers.
+        proxy_ssl = key.ssl if isinstance(key.ssl, _ssl.SSLContext) else True
         proxy_key = ConnectionKey(
-            proxy.raw_host or "", proxy.port, proxy.scheme == "https", True, None, None, None
+            proxy.raw_host or "", proxy.port, proxy.scheme == "https", proxy_ssl, None, None, None
         )
         # Failing to reach the proxy names the proxy (host, port, message), as in aiohttp.
         try:
@@ -840,13 +843,8 @@ class TCPConnector(BaseConnector):
         if not isinstance(ssl, _ssl.SSLContext):
             await _handshake(proto, key, engine_config(ssl), server_hostname, tunnel=True)
             return
-        if proto.tls:
-            # Python's ssl can only wrap the socket's transport, which here carries the
-            # proxy's TLS session (run by the engine): it cannot nest inside it.
-            raise ClientConnectorSSLError(
-                key,  # type: ignore[arg-type]
-                _ssl.SSLError(1, "an ssl.SSLContext cannot be used through an https:// proxy; use ssl=True, False or Fingerprint"),
-            )
+        # Through an https:// proxy the transport is Python's ssl already (see
+        # _open_via_proxy): start_tls nests the origin's TLS inside it (Python 3.11+).
         proto.enter_plain_tunnel()
         try:
             with _map_ssl_errors(key):
@@ -857,6 +855,10 @@ class TCPConnector(BaseConnector):
             raise
         except OSError as exc:  # the tunnel closed or the handshake timed out
             raise ClientConnectorError(key, exc) from exc  # type: ignore[arg-type]
+        except TypeError as exc:  # Python 3.10: no start_tls over an SSL transport
+            raise ClientConnectorSSLError(
+                key, _ssl.SSLError(1, f"TLS inside TLS with an ssl.SSLContext needs Python 3.11: {exc}")  # type: ignore[arg-type]
+            ) from exc
         proto.transport = transport  # type: ignore[assignment]
 
     def remember_proxy_headers(self, headers: Any) -> Optional[int]:

@@ -150,13 +150,21 @@ async def test_ssl_context_through_plain_proxy_and_socks(aiohttp_server, ca, ca_
     assert len(seen) == 4
 
 
-async def test_ssl_context_through_https_proxy_is_a_clear_error(aiohttp_server, ca, ca_file, trust, tls_proxy) -> None:
+async def test_ssl_context_through_https_proxy(aiohttp_server, ca, ca_file, tls_proxy, tmp_path) -> None:
+    """The spec: a custom SSLContext is used for the TLS tunnel to the https:// proxy as
+    well as for the origin (TLS inside TLS, both Python's ssl)."""
     seen: list = []
     _, https = await _origins(aiohttp_server, ca, seen)
+    trusting = ssl.create_default_context(cafile=ca_file)  # the proxy's and the origin's CA
+    trustme.CA().cert_pem.write_to_path(str(tmp_path / "other-ca.pem"))
+    untrusting = ssl.create_default_context(cafile=str(tmp_path / "other-ca.pem"))
     async with aioclient.ClientSession() as session:
-        with pytest.raises(aioclient.ClientConnectorSSLError, match="https:// proxy"):
-            await session.get(https.make_url("/"), proxy=tls_proxy, ssl=ssl.create_default_context(cafile=ca_file))
-    assert seen == []
+        for _ in range(2):  # the second request reuses the pooled tunnel
+            async with session.get(https.make_url("/ctx"), proxy=tls_proxy, ssl=trusting) as r:
+                assert await r.json() == {"secure": True, "path": "/ctx"}
+        with pytest.raises(aioclient.ClientConnectorCertificateError):
+            await session.get(https.make_url("/ctx"), proxy=tls_proxy, ssl=untrusting)
+    assert len(seen) == 2
 
 
 async def test_proxy_auth_never_reaches_origin(aiohttp_server, ca, trust, auth_proxy) -> None:
