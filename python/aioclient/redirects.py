@@ -79,13 +79,14 @@ def next_hop(
     method = req.method
     body = req.body
     headers = CIMultiDict(req.headers)
-    if resp.status in (301, 302, 303) and method != "HEAD":
-        # RFC 9110 §15.4.2-4: user agents turn these into GET; the body goes away.
+    if (resp.status == 303 and method != "HEAD") or (resp.status in (301, 302) and method == "POST"):
+        # RFC 9110 §15.4.2-4 (and aiohttp, browsers): a 303 turns any request into GET;
+        # a 301/302 only a POST. The body goes away with its headers.
         method = "GET"
         body = b""
         for name in BODY_HEADERS:
             headers.popall(name, None)
-    elif resp.status in (307, 308) and body and not getattr(body, "replayable", True):
+    elif body and not getattr(body, "replayable", True):
         from .exceptions import ClientPayloadError
 
         raise ClientPayloadError(

@@ -49,7 +49,7 @@ async def test_history(aiohttp_server) -> None:
 
 @pytest.mark.parametrize(("status", "method", "expected"), [
     (301, "POST", "GET"), (302, "POST", "GET"), (303, "POST", "GET"), (303, "PUT", "GET"),
-    (307, "POST", "POST"), (308, "PUT", "PUT"),
+    (301, "PUT", "PUT"), (302, "DELETE", "DELETE"), (307, "POST", "POST"), (308, "PUT", "PUT"),
 ])
 async def test_method_and_body_rules(aiohttp_server, status, method, expected) -> None:
     app = web.Application()
