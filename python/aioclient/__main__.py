@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
 import sys
 from typing import List, Optional, Sequence
 
@@ -102,6 +104,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     method, url = _split_words(parser, args.words, args.json is not None or args.data is not None)
     try:
         return asyncio.run(_run(args, method, url))
+    except BrokenPipeError:
+        # The reader went away (`aioclient URL | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 128 + signal.SIGPIPE
     except (ClientError, ValueError, OSError, asyncio.TimeoutError) as exc:
         message = str(exc) or type(exc).__name__
         sys.stderr.write(f"aioclient: error: {type(exc).__name__}: {message}\n")

@@ -51,3 +51,30 @@ async def test_cli_error_is_one_line() -> None:
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("aioclient: error: ClientConnectorError")
+
+
+async def test_cli_stops_quietly_when_its_reader_goes_away(aiohttp_server) -> None:
+    import asyncio
+
+    async def big(request: web.Request) -> web.Response:
+        return web.Response(body=b"line\n" * 200_000)
+
+    app = web.Application()
+    app.router.add_get("/big", big)
+    server = await aiohttp_server(app)
+
+    def run_into_closed_pipe() -> subprocess.CompletedProcess:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "aioclient", str(server.make_url("/big"))],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.read(10)  # like `| head -c 10`
+        proc.stdout.close()
+        with proc.stderr:
+            err = proc.stderr.read().decode()
+        return subprocess.CompletedProcess(proc.args, proc.wait(timeout=30), "", err)
+
+    result = await asyncio.to_thread(run_into_closed_pipe)
+    assert result.stderr == ""
+    assert result.returncode == 141  # 128 + SIGPIPE, as Unix tools end
