@@ -103,7 +103,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     method, url = _split_words(parser, args.words, args.json is not None or args.data is not None)
     try:
-        return asyncio.run(_run(args, method, url))
+        status = asyncio.run(_run(args, method, url))
+        sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
+        return status
     except BrokenPipeError:
         # The reader went away (`aioclient URL | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit

@@ -401,23 +401,23 @@ class BaseConnector:
     async def _wait_for_room(self, key: ConnectionKey, traces: Optional[List["Trace"]]) -> None:
         waiter: asyncio.Future[None] = self._loop.create_future()
         self._pool.waiters.append((key, waiter))
-        if traces:
-            for trace in traces:
-                await trace.send_connection_queued_start()
         try:
+            if traces:
+                for trace in traces:
+                    await trace.send_connection_queued_start()
             await waiter
-        except BaseException:
+            if traces:
+                for trace in traces:
+                    await trace.send_connection_queued_end()
+        except BaseException:  # cancelled, timed out, or a trace callback failed
             try:
                 self._pool.waiters.remove((key, waiter))
             except ValueError:
                 pass
-            if waiter.done() and not waiter.cancelled():
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 # We were woken but are leaving: pass the turn on.
                 self._wake_waiter()
             raise
-        if traces:
-            for trace in traces:
-                await trace.send_connection_queued_end()
 
     def _wake_waiter(self) -> None:
         if self._pool.waiters:
@@ -734,8 +734,10 @@ class TCPConnector(BaseConnector):
         if proxy.scheme in SOCKS_SCHEMES:
             return await self._open_via_socks(key, traces)
         # An ssl.SSLContext is used for the https:// proxy too (the spec: "it will be used
-        # ... to establish a TLS tunnel to the HTTPS proxy"): Python's ssl runs both layers.
-        proxy_ssl = key.ssl if isinstance(key.ssl, _ssl.SSLContext) else True
+        # ... to establish a TLS tunnel to the HTTPS proxy"): Python's ssl runs both
+        # layers. ssl=False skips verifying the proxy too, as in aiohttp; a Fingerprint
+        # pins the origin only.
+        proxy_ssl = key.ssl if isinstance(key.ssl, _ssl.SSLContext) or key.ssl is False else True
         proxy_key = ConnectionKey(
             proxy.raw_host or "", proxy.port, proxy.scheme == "https", proxy_ssl, None, None, None
         )
@@ -845,20 +847,29 @@ class TCPConnector(BaseConnector):
             return
         # Through an https:// proxy the transport is Python's ssl already (see
         # _open_via_proxy): start_tls nests the origin's TLS inside it (Python 3.11+).
+        assert proto.transport is not None
+        if sys.version_info < (3, 11) and proto.transport.get_extra_info("sslcontext") is not None:
+            raise ClientConnectorSSLError(
+                key,  # type: ignore[arg-type]
+                _ssl.SSLError(1, "TLS inside TLS with an ssl.SSLContext needs Python 3.11 or later"),
+            )
         proto.enter_plain_tunnel()
         try:
             with _map_ssl_errors(key):
-                transport = await self._loop.start_tls(
-                    proto.transport, proto, ssl, server_hostname=server_hostname  # type: ignore[arg-type]
-                )
+                try:
+                    transport = await self._loop.start_tls(
+                        proto.transport, proto, ssl, server_hostname=server_hostname  # type: ignore[arg-type]
+                    )
+                except TypeError as exc:
+                    # CPython before 3.11.8/3.12.2 (gh-113214): a failed nested handshake
+                    # surfaces as a TypeError raised while reporting the real error.
+                    if isinstance(exc.__context__, OSError):
+                        raise exc.__context__ from None
+                    raise
         except ClientConnectorError:
             raise
         except OSError as exc:  # the tunnel closed or the handshake timed out
             raise ClientConnectorError(key, exc) from exc  # type: ignore[arg-type]
-        except TypeError as exc:  # Python 3.10: no start_tls over an SSL transport
-            raise ClientConnectorSSLError(
-                key, _ssl.SSLError(1, f"TLS inside TLS with an ssl.SSLContext needs Python 3.11: {exc}")  # type: ignore[arg-type]
-            ) from exc
         proto.transport = transport  # type: ignore[assignment]
 
     def remember_proxy_headers(self, headers: Any) -> Optional[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import zlib
 from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Tuple, Union
@@ -374,14 +375,19 @@ class ClientRequest:
         proto.write_body(b"", last=True)
 
 
+# One "name=value" of a Cookie header: up to a ";" that is not inside a quoted value.
+_COOKIE_ITEM = re.compile(r'(?:[^;"]|"(?:[^"\\]|\\.)*"?)+')
+
+
 def _merge_cookie_lines(first: str, second: str) -> str:
     """Two ``Cookie`` header values as one; a name in ``second`` replaces it in ``first``."""
     merged: dict = {}
     for line in (first, second):
-        for item in line.split(";"):
-            name, eq, value = item.strip().partition("=")
+        for item in _COOKIE_ITEM.findall(line):
+            item = item.strip()
+            name = item.partition("=")[0].strip()
             if name:
-                merged[name] = f"{name}={value}" if eq else name
+                merged[name] = item
     return "; ".join(merged.values())
 
 

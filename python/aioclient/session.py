@@ -875,11 +875,13 @@ class ClientSession:
 def connection_key(req: ClientRequest, connector: BaseConnector) -> ConnectionKey:
     """The pool key of the connection ``req`` needs."""
     is_ssl = req.is_ssl
+    # ssl= matters for a TLS target, and for an https:// proxy (see _open_via_proxy).
+    tls_proxy = req.proxy is not None and req.proxy.scheme == "https"
     return ConnectionKey(
         req.url.raw_host or "",
         req.url.port,
         is_ssl,
-        req.ssl if is_ssl else True,
+        req.ssl if is_ssl or tls_proxy else True,
         req.proxy,
         req.proxy_auth,
         connector.remember_proxy_headers(req.proxy_headers) if req.proxy_headers and req.proxy else None,

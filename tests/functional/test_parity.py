@@ -415,6 +415,8 @@ async def test_request_header_edge_cases(aiohttp_server) -> None:
         # A name given twice is sent once: the cookies= value replaces the header's.
         async with session.get(server.make_url("/"), headers={"Cookie": "a=1; c=3"}, cookies={"a": "2"}) as resp:
             assert (await resp.json())["cookie"] == ["a=2; c=3; jar=1"]
+        async with session.get(server.make_url("/"), headers={"Cookie": 'q="x;b=1"; b=2'}, cookies={"b": "3"}) as resp:
+            assert (await resp.json())["cookie"] == ['q="x;b=1"; b=3; jar=1']  # ";" inside quotes kept
         # Host is always sent (HTTP/1.1 requires it), as aiohttp does.
         async with session.get(server.make_url("/"), skip_auto_headers=["Host"]) as resp:
             assert (await resp.json())["host"] == f"127.0.0.1:{server.url.port}"
@@ -663,3 +665,35 @@ async def test_request_cookies_are_all_sent_and_judged_like_the_jar(aiohttp_serv
             assert len((await resp.text()).split("; ")) == 60  # no per-response cap on what the caller gives
         async with session.get(server.make_url("/echo"), cookies=scoped) as resp:
             assert await resp.text() == "ip=1"  # the session jar's unsafe=True applies
+
+
+async def test_a_failing_queue_trace_does_not_block_the_pool(aiohttp_server) -> None:
+    release = asyncio.Event()
+
+    async def handler(request: web.Request) -> web.Response:
+        if request.path == "/hold":
+            await release.wait()
+        return web.Response(text=request.path)
+
+    server = await aiohttp_server(_app(handler))
+    broken = aioclient.TraceConfig()
+
+    async def fail(session, ctx, params) -> None:
+        raise RuntimeError("trace callback failed")
+
+    broken.on_connection_queued_start.append(fail)
+    connector = aioclient.TCPConnector(limit=1)
+    timeout = aioclient.ClientTimeout(total=5)
+    async with aioclient.ClientSession(connector=connector, timeout=timeout) as plain, \
+            aioclient.ClientSession(connector=connector, connector_owner=False, trace_configs=[broken]) as traced:
+        holder = asyncio.ensure_future(plain.get(server.make_url("/hold")))
+        await asyncio.sleep(0.05)
+        with pytest.raises(RuntimeError):
+            await traced.get(server.make_url("/traced"))
+        queued = asyncio.ensure_future(plain.get(server.make_url("/after")))
+        await asyncio.sleep(0.05)
+        release.set()
+        async with await holder as resp:
+            assert await resp.text() == "/hold"
+        async with await queued as resp:  # gets the slot: the failed waiter left the queue
+            assert await resp.text() == "/after"

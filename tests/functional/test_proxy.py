@@ -158,13 +158,25 @@ async def test_ssl_context_through_https_proxy(aiohttp_server, ca, ca_file, tls_
     trusting = ssl.create_default_context(cafile=ca_file)  # the proxy's and the origin's CA
     trustme.CA().cert_pem.write_to_path(str(tmp_path / "other-ca.pem"))
     untrusting = ssl.create_default_context(cafile=str(tmp_path / "other-ca.pem"))
+    # An origin whose certificate the context does not trust (the proxy's it does).
+    other_ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    other_ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    stranger = await aiohttp_server(_origin_app([]), ssl_context=server_ctx)
+    http, _ = await _origins(aiohttp_server, ca, seen)
     async with aioclient.ClientSession() as session:
         for _ in range(2):  # the second request reuses the pooled tunnel
             async with session.get(https.make_url("/ctx"), proxy=tls_proxy, ssl=trusting) as r:
                 assert await r.json() == {"secure": True, "path": "/ctx"}
-        with pytest.raises(aioclient.ClientConnectorCertificateError):
+        # The context (or ssl=False) secures the proxy's TLS for a plain-http target too.
+        for setting in (trusting, False):
+            async with session.get(http.make_url("/plain"), proxy=tls_proxy, ssl=setting) as r:
+                assert await r.json() == {"secure": False, "path": "/plain"}
+        with pytest.raises(aioclient.ClientConnectorCertificateError):  # at the proxy
             await session.get(https.make_url("/ctx"), proxy=tls_proxy, ssl=untrusting)
-    assert len(seen) == 2
+        with pytest.raises(aioclient.ClientConnectorCertificateError):  # inside the tunnel
+            await session.get(stranger.make_url("/ctx"), proxy=tls_proxy, ssl=trusting)
+    assert len(seen) == 4
 
 
 async def test_proxy_auth_never_reaches_origin(aiohttp_server, ca, trust, auth_proxy) -> None:
