@@ -110,7 +110,10 @@ class ClientRequest:
         self.session = session
         self.chunked = chunked
         self.compress = compress
-        self.expect100 = expect100
+        # A caller's own "Expect: 100-continue" waits for 100 Continue too, as in aiohttp.
+        self.expect100 = expect100 or (
+            headers is not None and headers.get("Expect", "").lower() == "100-continue"
+        )
         self.proxy = proxy
         self.proxy_auth = proxy_auth
         self.proxy_headers = proxy_headers
@@ -186,7 +189,7 @@ class ClientRequest:
 
     def _host_header(self) -> str:
         url = self.url
-        host = url.raw_host or ""
+        host = (url.raw_host or "").rstrip(".")  # "example.com." is sent as example.com (aiohttp)
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         if url.explicit_port is not None and not url.is_default_port():

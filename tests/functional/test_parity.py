@@ -697,3 +697,47 @@ async def test_a_failing_queue_trace_does_not_block_the_pool(aiohttp_server) -> 
             assert await resp.text() == "/hold"
         async with await queued as resp:  # gets the slot: the failed waiter left the queue
             assert await resp.text() == "/after"
+
+
+async def test_expect_header_trailing_dot_and_abc_names(aiohttp_server) -> None:
+    from aioclient.abc import AbstractCookieJar, AbstractResolver, ResolveResult
+
+    assert AbstractResolver is aioclient.resolver.AbstractResolver
+    assert AbstractCookieJar is aioclient.AbstractCookieJar and ResolveResult
+
+    async def refuse(request: web.Request) -> web.Response:
+        return web.Response(status=417, text="no")
+
+    async def accept(request: web.Request) -> web.Response:
+        return web.Response(text=f"{request.host}|{len(await request.read())}")
+
+    class Local(AbstractResolver):
+        async def resolve(self, host: str, port: int = 0, family: int = 0) -> list:
+            return [{"hostname": host, "host": "127.0.0.1", "port": port, "family": 2, "proto": 0, "flags": 0}]
+
+        async def close(self) -> None:
+            pass
+
+    app = web.Application()
+    app.router.add_route("PUT", "/up", accept, expect_handler=refuse)
+    app.router.add_route("GET", "/host", accept)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession(connector=aioclient.TCPConnector(resolver=Local())) as session:
+        # A caller's own Expect header waits for 100 Continue like expect100=True.
+        async with session.put(server.make_url("/up"), data=b"x" * 1000, headers={"Expect": "100-continue"}) as resp:
+            assert (resp.status, await resp.text()) == (417, "no")
+        # "example.com." is sent as Host: example.com.
+        async with session.get(f"http://example.com.:{server.url.port}/host") as resp:
+            assert await resp.text() == f"example.com:{server.url.port}|0"
+
+
+async def test_empty_body_with_a_content_encoding_reads_empty(aiohttp_server) -> None:
+    async def empty(request: web.Request) -> web.Response:
+        encoding = request.query["ce"]
+        return web.Response(status=201, body=b"", headers={"Content-Encoding": encoding})
+
+    server = await aiohttp_server(_app(empty))
+    async with aioclient.ClientSession() as session:
+        for encoding in ("gzip", "br", "deflate", "zstd"):
+            async with session.post(server.make_url(f"/?ce={encoding}")) as resp:
+                assert (resp.status, await resp.read()) == (201, b"")

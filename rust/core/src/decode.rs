@@ -164,6 +164,9 @@ pub struct Decoder {
     consumed: usize,
     produced: u64,
     max: Option<u64>,
+    /// True once any compressed byte arrived: an empty body is empty whatever its
+    /// Content-Encoding says (servers send `Content-Encoding: gzip` on empty 2xx).
+    fed_any: bool,
 }
 
 impl Decoder {
@@ -202,11 +205,13 @@ impl Decoder {
             consumed: 0,
             produced: 0,
             max,
+            fed_any: false,
         }))
     }
 
     /// Queue compressed bytes; they are decoded by [`Decoder::decode`].
     pub fn feed(&mut self, input: &[u8]) {
+        self.fed_any |= !input.is_empty();
         if self.consumed == self.pending.len() {
             self.pending.clear();
             self.consumed = 0;
@@ -250,6 +255,9 @@ impl Decoder {
 
     /// All input was fed and decoded: flush every layer; a truncated stream is an error.
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), DecodeError> {
+        if !self.fed_any {
+            return Ok(());
+        }
         self.decode(out, usize::MAX)?;
         let count = self.layers.len();
         for i in 0..count {

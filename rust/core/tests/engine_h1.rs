@@ -509,6 +509,24 @@ fn decoding_each_encoding_and_stacked() {
 }
 
 #[test]
+fn an_empty_body_is_empty_whatever_its_encoding() {
+    // Servers send `Content-Encoding: gzip` on empty responses; aiohttp reads b"".
+    for name in ["gzip", "deflate", "br", "zstd", "deflate, gzip"] {
+        let wire = response_with(name, b"");
+        let (events, reusable) = run(plain(), &[&wire], false);
+        assert!(body_of(&events).is_empty(), "{name}");
+        assert!(matches!(events.last(), Some(Event::End(_))), "{name}");
+        assert!(reusable, "{name}");
+        let chunked = format!("HTTP/1.1 200 OK\r\nContent-Encoding: {name}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+        let (events, _) = run(plain(), &[chunked.as_bytes()], false);
+        assert!(
+            matches!(events.last(), Some(Event::End(_))),
+            "{name} chunked"
+        );
+    }
+}
+
+#[test]
 fn decoding_is_split_invariant() {
     let wire = response_with("gzip", &gzip(b"split me please, split me please"));
     let events = assert_split_invariant(plain(), &wire, false);
