@@ -400,6 +400,14 @@ class ClientSession:
         """True when redirect URLs are re-quoted."""
         return self._requote_redirect_url
 
+    @requote_redirect_url.setter
+    def requote_redirect_url(self, value: bool) -> None:
+        """Deprecated (as in aiohttp): pass ``requote_redirect_url=`` to the session."""
+        warnings.warn(
+            "session.requote_redirect_url modification is deprecated", DeprecationWarning, stacklevel=2
+        )
+        self._requote_redirect_url = value
+
     @property
     def trace_configs(self) -> List[Any]:
         """The tracing configurations."""
@@ -527,7 +535,7 @@ class ClientSession:
         if url.scheme and url.scheme not in _HTTP_SCHEMES and url.scheme not in _WS_SCHEMES:
             raise NonHttpUrlClientError(url)  # mailto:, file:, ... (before the host check, as aiohttp)
         if not url.absolute or not url.raw_host:
-            raise InvalidUrlClientError(str_or_url)
+            raise InvalidUrlClientError(url)
         validate_url(url)
         if params:
             url = url.extend_query(params)

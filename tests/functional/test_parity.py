@@ -741,3 +741,13 @@ async def test_empty_body_with_a_content_encoding_reads_empty(aiohttp_server) ->
         for encoding in ("gzip", "br", "deflate", "zstd"):
             async with session.post(server.make_url(f"/?ce={encoding}")) as resp:
                 assert (resp.status, await resp.read()) == (201, b"")
+
+
+async def test_small_session_api_details() -> None:
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.InvalidUrlClientError) as info:
+            await session.get("/relative/path")
+        assert info.value.url == URL("/relative/path")  # a yarl URL, as in aiohttp
+        with pytest.warns(DeprecationWarning):
+            session.requote_redirect_url = False
+        assert session.requote_redirect_url is False
