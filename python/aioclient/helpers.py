@@ -86,7 +86,7 @@ def _unescape(text: str) -> str:
     return _QUOTED_PAIR_RE.sub(r"\1", text) if "\\" in text else text
 
 
-def _split(text: str, sep: str, *, brackets: bool = False) -> List[str]:
+def split_unquoted(text: str, sep: str, *, brackets: bool = False) -> List[str]:
     """Split ``text`` at ``sep``, except inside quoted-strings (and ``<...>`` with ``brackets``).
 
     A parameter such as ``title="a, b"`` or ``filename="a;b.txt"`` is one piece.
@@ -132,7 +132,7 @@ def parse_mimetype(mimetype: str) -> MimeType:
     if not mimetype:
         result = MimeType("", "", "", MultiDictProxy(MultiDict()))
     else:
-        parts = _split(mimetype, ";")
+        parts = split_unquoted(mimetype, ";")
         params: MultiDict[str] = MultiDict()
         for item in parts[1:]:
             key, _, value = item.partition("=")
@@ -213,7 +213,7 @@ def _parse_disposition(header: str, problems: List[Warning]) -> Tuple[Optional[s
     if not header:
         return None, {}
     bad_header = BadContentDispositionHeader(header)
-    disptype, *items = _split(header, ";")
+    disptype, *items = split_unquoted(header, ";")
     disptype = disptype.strip()
     if not _is_token(disptype):
         problems.append(bad_header)
@@ -304,13 +304,13 @@ def parse_links(values: Iterable[str], base: URL) -> "MultiDictProxy[MultiDictPr
     """
     links: MultiDict[MultiDictProxy[Any]] = MultiDict()
     for value in values:
-        for item in _split(value, ",", brackets=True):
+        for item in split_unquoted(value, ",", brackets=True):
             item = item.strip()
             if item[:1] != "<" or ">" not in item:
                 continue
             url, _, rest = item[1:].partition(">")
             link: MultiDict[Any] = MultiDict()
-            for param in _split(rest, ";")[1:]:
+            for param in split_unquoted(rest, ";")[1:]:
                 key, eq, param_value = param.partition("=")
                 key = key.strip()
                 param_value = param_value.strip()

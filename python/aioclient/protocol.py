@@ -314,11 +314,8 @@ class ResponseHandler(asyncio.Protocol):
         self.head_waiter = None
         payload = StreamReader(self, self._read_bufsize, loop=self._loop)
         self.payload = payload
-        continue_waiter = self.continue_waiter
-        if continue_waiter is not None and not continue_waiter.done():
-            # A final answer instead of 100 Continue: the body is not sent (RFC 9110 §10.1.1).
-            self._body_withheld = True
-            continue_waiter.set_result(None)
+        if self.continue_waiter is not None:
+            self._final_answer_came()
         if waiter is not None and not waiter.done():
             waiter.set_result((head, payload))
         if self._conn.is_upgraded:
@@ -327,16 +324,23 @@ class ResponseHandler(asyncio.Protocol):
             self._cancel_read_timer()
         return payload
 
+    def _final_answer_came(self) -> None:
+        """A final response while the request waits for 100 Continue: its body is not
+        sent (RFC 9110 §10.1.1), and the server may still expect it, so the connection
+        is never reused."""
+        continue_waiter = self.continue_waiter
+        if continue_waiter is not None and not continue_waiter.done():
+            self._body_withheld = True
+            continue_waiter.set_result(None)
+
     def _on_whole_response(self, head: Any, body: bytes) -> None:
         """``_on_head`` then ``_on_end`` for a response whose head, body and end came
         together: the head waiter gets the body itself, as ``bytes`` (the response
         makes a stream of it only if one is asked for)."""
         waiter = self.head_waiter
         self.head_waiter = None
-        continue_waiter = self.continue_waiter
-        if continue_waiter is not None and not continue_waiter.done():
-            self._body_withheld = True  # as in _on_head
-            continue_waiter.set_result(None)
+        if self.continue_waiter is not None:
+            self._final_answer_came()
         if waiter is not None and not waiter.done():
             waiter.set_result((head, body))
         if self._read_timer is not None:

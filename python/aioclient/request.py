@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import sys
 import zlib
 from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Tuple, Union
@@ -13,6 +12,7 @@ from yarl import URL
 
 from . import _core
 from .exceptions import ClientConnectionError, ClientError, ClientOSError, InvalidUrlClientError
+from .helpers import split_unquoted
 from .payload import Payload, get_payload
 
 if TYPE_CHECKING:
@@ -378,15 +378,11 @@ class ClientRequest:
         proto.write_body(b"", last=True)
 
 
-# One "name=value" of a Cookie header: up to a ";" that is not inside a quoted value.
-_COOKIE_ITEM = re.compile(r'(?:[^;"]|"(?:[^"\\]|\\.)*"?)+')
-
-
 def _merge_cookie_lines(first: str, second: str) -> str:
     """Two ``Cookie`` header values as one; a name in ``second`` replaces it in ``first``."""
     merged: dict = {}
     for line in (first, second):
-        for item in _COOKIE_ITEM.findall(line):
+        for item in split_unquoted(line, ";"):
             item = item.strip()
             name = item.partition("=")[0].strip()
             if name:

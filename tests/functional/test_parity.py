@@ -45,14 +45,19 @@ async def test_stream_body_with_callers_content_length_is_not_chunked(aiohttp_se
             assert await resp.json() == {"content_length": None, "transfer_encoding": "chunked", "body": ""}
 
 
-async def test_conflicting_framing_is_a_value_error_before_sending(aiohttp_server) -> None:
-    seen = []
+async def _recording_server(aiohttp_server) -> tuple:
+    """A server that answers 200 and lists the paths it was asked for."""
+    seen: list = []
 
     async def handler(request: web.Request) -> web.Response:
         seen.append(request.path)
         return web.Response()
 
-    server = await aiohttp_server(_app(handler))
+    return await aiohttp_server(_app(handler)), seen
+
+
+async def test_conflicting_framing_is_a_value_error_before_sending(aiohttp_server) -> None:
+    server, seen = await _recording_server(aiohttp_server)
     async with aioclient.ClientSession() as session:
         with pytest.raises(ValueError, match="Content-Length"):
             await session.post(server.make_url("/a"), data=b"x", chunked=True, headers={"Content-Length": "1"})
@@ -218,13 +223,7 @@ async def test_response_is_closed_once_its_body_has_arrived(aiohttp_server) -> N
 
 
 async def test_auth_arguments_must_be_basic_auth(aiohttp_server) -> None:
-    seen = []
-
-    async def handler(request: web.Request) -> web.Response:
-        seen.append(request.path)
-        return web.Response()
-
-    server = await aiohttp_server(_app(handler))
+    server, seen = await _recording_server(aiohttp_server)
     async with aioclient.ClientSession() as session:
         with pytest.raises(TypeError, match="BasicAuth"):
             await session.get(server.make_url("/a"), auth=("user", "pass"))
