@@ -1,6 +1,6 @@
 """Types of the native module: the Rust engine's bindings (rust/python/src/lib.rs)."""
 
-from typing import Optional, TypeAlias, final
+from typing import Any, Callable, Optional, TypeAlias, final
 
 Headers: TypeAlias = list[tuple[bytes, bytes]]
 
@@ -121,6 +121,54 @@ class Connection:
     def is_upgraded(self) -> bool: ...
     @property
     def handshaking(self) -> bool: ...
+
+class HandlerBase:
+    """Base of ``protocol.ResponseHandler``: its hot state and per-read methods.
+
+    Subclassed in Python; the attributes below are stored in Rust."""
+
+    _loop: Any
+    _conn: Optional[Connection]
+    transport: Any
+    head_waiter: Any
+    continue_waiter: Any
+    payload: Any
+    on_message_complete: Optional[Callable[[Any], None]]
+    _exception: Optional[BaseException]
+    _read_timeout: Optional[float]
+    _read_timer: Any
+    _read_bufsize: int
+    _head_limits: tuple[int, int, int]
+    received_any: bool
+    _request_chunked: bool
+    _pending_hold: bool
+    _raw_pipe: bool
+    _body_withheld: bool
+    _read_buffer: Optional[bytearray]
+    _read_view: Optional[memoryview]
+    def __new__(cls, *args: Any, **kwargs: Any) -> HandlerBase: ...
+    @property
+    def is_connected(self) -> bool: ...
+    @property
+    def reusable(self) -> bool: ...
+    def get_buffer(self, sizehint: int) -> memoryview:
+        """The shared read buffer (asyncio.BufferedProtocol)."""
+    def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` were read into the buffer: one call into the engine."""
+    def data_received(self, data: bytes) -> None:
+        """The same for bytes handed over as an object."""
+    def send_plain(
+        self,
+        head: bytes,
+        no_body: bool,
+        decompress: bool,
+        max_decompressed_size: Optional[int],
+        read_timeout: Optional[float],
+        read_bufsize: int,
+        head_limits: tuple[int, int, int],
+        on_message_complete: Callable[[Any], None],
+    ) -> Any:
+        """Send a request without a body; returns the future of ``(head, body)``."""
 
 @final
 class WebSocketCodec:

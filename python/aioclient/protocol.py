@@ -1,14 +1,16 @@
 """The asyncio protocol of one connection: feeds socket bytes to the Rust engine.
 
-Each ``data_received`` is one call into Rust (``Connection.receive``), which returns every
-event the bytes produced plus any bytes to write back (TLS handshake records). This
-module turns those events into futures resolved and streams fed; it knows nothing about
-sessions, redirects or cookies.
+Each read is one call into Rust (``_core.HandlerBase.buffer_updated``, which calls
+``Connection.receive``): it returns every event the bytes produced plus any bytes to
+write back (TLS handshake records). A whole small response is delivered to its waiter
+there; this module handles the other events (streams fed, errors, timers, flow
+control). It knows nothing about sessions, redirects or cookies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple
 
 from . import _core
@@ -34,14 +36,21 @@ _Informational = _core.Informational
 _HandshakeDone = _core.HandshakeDone
 _ProtocolError = _core.ProtocolError
 
-# asyncio's selector transport reads into a fresh ``bytes`` of up to 256 KiB per
-# recv(). glibc serves allocations that large with mmap, then mremap to shrink and
-# munmap to free: three system calls per read, which halved our rate with 100 requests
-# in flight (strace). glibc stops doing that once a block above its mmap threshold is
-# freed (the threshold rises to that block's size, M_MMAP_THRESHOLD in mallopt(3)):
-# freeing one such block here lets socket reads come from the heap. Elsewhere (other
-# allocators, uvloop's own read buffer) this is a harmless allocation.
-bytes(300 * 1024)
+# The transport reads into one buffer per thread (``get_buffer``): every read is handled
+# before the next one starts, so the connections of a thread's loops can share it. Reads
+# then allocate nothing. (asyncio's own reads make a 256 KiB ``bytes`` each time, which
+# glibc may serve with mmap, mremap and munmap plus page faults, depending on the heap.)
+_READ_BUFFER_SIZE = 256 * 1024
+_read_buffers = threading.local()
+
+
+def _thread_read_buffer() -> Tuple[bytearray, memoryview]:
+    pair = getattr(_read_buffers, "pair", None)
+    if pair is None:
+        buffer = bytearray(_READ_BUFFER_SIZE)
+        pair = _read_buffers.pair = (buffer, memoryview(buffer))
+    return pair
+
 
 # Engine error kinds that mean "the body is not what the server promised".
 _PAYLOAD_ERRORS = frozenset(
@@ -63,7 +72,7 @@ _PAYLOAD_CAUSES = {
 }
 
 
-class ResponseHandler(asyncio.Protocol):
+class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ignore[misc]
     """One TCP (or Unix) connection driven through a ``_core.Connection``.
 
     One request at a time: ``send_request`` writes it, ``head_waiter`` resolves with
@@ -73,34 +82,19 @@ class ResponseHandler(asyncio.Protocol):
     waiter with ``(ResponseHead, bytes)`` instead: the complete body.
     """
 
+    # The rest of the state (``_conn``, ``transport``, ``head_waiter``, ``payload``, ...)
+    # lives in ``_core.HandlerBase``, where ``data_received`` and ``send_plain`` run.
     __slots__ = (
-        "_loop",
-        "_conn",
-        "transport",
         "key",
         "closed",
-        "head_waiter",
-        "continue_waiter",
         "tls_waiter",
-        "payload",
-        "on_message_complete",
-        "_read_bufsize",
-        "_head_limits",
         "_reading_paused",
         "_drain_waiter",
         "_writing_paused",
-        "_exception",
-        "_read_timeout",
-        "_read_timer",
-        "received_any",
         "idle_since",
         "reused",
         "acquired",
         "_tls",
-        "_request_chunked",
-        "_pending_hold",
-        "_raw_pipe",
-        "_body_withheld",
     )
 
     def __init__(
@@ -114,6 +108,7 @@ class ResponseHandler(asyncio.Protocol):
     ) -> None:
         self._loop = loop
         self._conn = _core.Connection(max_line_size, max_field_size, max_headers)
+        self._read_buffer, self._read_view = _thread_read_buffer()
         self._head_limits = (max_line_size, max_field_size, max_headers)
         self.transport: Optional[asyncio.Transport] = None
         self.key: Optional[ConnectionKey] = None
@@ -143,21 +138,6 @@ class ResponseHandler(asyncio.Protocol):
         self._body_withheld = False
 
     # -- state ---------------------------------------------------------------
-
-    @property
-    def is_connected(self) -> bool:
-        """True while the transport is open and no error has been seen."""
-        return self.transport is not None and self._exception is None
-
-    @property
-    def reusable(self) -> bool:
-        """True when the engine says the connection may carry another request."""
-        return (
-            self.transport is not None
-            and self._exception is None
-            and self._conn.reusable
-            and not self._body_withheld
-        )
 
     @property
     def upgraded(self) -> bool:
@@ -216,42 +196,6 @@ class ResponseHandler(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def data_received(self, data: bytes) -> None:
-        self.received_any = True
-        if self._raw_pipe:
-            # An upgraded plain connection (WebSocket): bytes go straight to the reader.
-            payload = self.payload
-            if payload is not None:
-                payload.feed_data(data)
-            return
-        try:
-            events, out = self._conn.receive(data)
-        except Exception as exc:  # engine misuse: never expected
-            self._fail(ClientOSError(str(exc)))
-            self.close()
-            return
-        if out:
-            self.transport.write(out)  # type: ignore[union-attr]
-        if events:
-            if (
-                len(events) <= 3
-                and type(events[-1]) is _EndOfMessage
-                and type(events[0]) is _ResponseHead
-                and self.payload is None
-            ):
-                # A whole response in one read (the common case for small bodies).
-                self._on_whole_response(events[0], events[1] if len(events) == 3 else b"")
-            else:
-                self._dispatch(events)
-        if self._read_timer is not None:
-            self._reschedule_read_timer()
-        if self._conn.has_pending:
-            self._hold_for_pending()
-        elif self._pending_hold:
-            self._pending_hold = False
-            if not self._consumer_paused():
-                self._resume_transport()
-
     def _hold_for_pending(self) -> None:
         """The engine capped its decoded output: read no more until it is drained.
 
@@ -265,6 +209,18 @@ class ResponseHandler(asyncio.Protocol):
             self.transport.pause_reading()
         if not self._consumer_paused():
             self._loop.call_soon(self._continue_pending)
+
+    def _release_pending_hold(self) -> None:
+        """The engine's held-back output is drained: read again unless the consumer
+        paused reading itself."""
+        self._pending_hold = False
+        if not self._consumer_paused():
+            self._resume_transport()
+
+    def _engine_failed(self, exc: BaseException) -> None:
+        """The engine refused a read (a bug, not the peer's doing): fail and close."""
+        self._fail(ClientOSError(str(exc)))
+        self.close()
 
     def _consumer_paused(self) -> bool:
         payload = self.payload
@@ -332,23 +288,6 @@ class ResponseHandler(asyncio.Protocol):
         if continue_waiter is not None and not continue_waiter.done():
             self._body_withheld = True
             continue_waiter.set_result(None)
-
-    def _on_whole_response(self, head: Any, body: bytes) -> None:
-        """``_on_head`` then ``_on_end`` for a response whose head, body and end came
-        together: the head waiter gets the body itself, as ``bytes`` (the response
-        makes a stream of it only if one is asked for)."""
-        waiter = self.head_waiter
-        self.head_waiter = None
-        if self.continue_waiter is not None:
-            self._final_answer_came()
-        if waiter is not None and not waiter.done():
-            waiter.set_result((head, body))
-        if self._read_timer is not None:
-            self._cancel_read_timer()
-        callback = self.on_message_complete
-        if callback is not None:
-            self.on_message_complete = None
-            callback(self)
 
     def _on_end(self) -> None:
         payload, self.payload = self.payload, None

@@ -59,34 +59,29 @@ class ClientResponse:
     closed if the response is released before that.
     """
 
-    __slots__ = (
-        "method",
-        "url",
-        "_real_url",
-        "status",
-        "reason",
-        "version",
-        "_raw_headers",
-        "_headers",
-        "_head",
-        "_content",
-        "_read_bufsize",
-        "_body",
-        "_cookies",
-        "_history",
-        "_request_info",
-        "_request",
-        "_proto",
-        "_connector",
-        "_session",
-        "_traces",
-        "_released",
-        "_closed",
-        "_in_context",
-        "_resolve_charset",
-        "_on_release",
-        "__weakref__",
-    )
+    # No __slots__: most attributes keep these class-level defaults, so a response
+    # costs only the stores that differ (the fast path builds one per request).
+    status = 0
+    reason: Optional[str] = None
+    version: Optional[HttpVersion] = None
+    _raw_headers: Optional[Tuple[Tuple[bytes, bytes], ...]] = None  # made on first use
+    _headers: Optional[CIMultiDictProxy[str]] = None
+    _head: Any = None
+    # The body stream, or the whole body as bytes until a stream is asked for.
+    _content: Union[StreamReader, bytes] = EMPTY_PAYLOAD
+    _read_bufsize = 2**16
+    _body: Optional[bytes] = None
+    _cookies: Optional[SimpleCookie] = None
+    _history: Tuple["ClientResponse", ...] = ()
+    _request: Any = None  # request_info is built from it on first use
+    _proto: Optional["ResponseHandler"] = None
+    _connector: Optional["BaseConnector"] = None
+    _traces: Optional[List["Trace"]] = None
+    _released = False
+    _closed = False
+    _in_context = False
+    _on_release: Optional[Callable[[], None]] = None
+    _session: Optional["ClientSession"] = None
 
     def __init__(
         self,
@@ -97,35 +92,37 @@ class ClientResponse:
         session: Optional["ClientSession"] = None,
         traces: Optional[List["Trace"]] = None,
     ) -> None:
-        # Keywords as in aiohttp; positional too (the fast path's cheaper call).
+        # Keywords as in aiohttp; positional too.
         self.method = method
         self._real_url = url
         self.url = url.with_fragment(None) if url.raw_fragment else url
-        self.status = 0
-        self.reason: Optional[str] = None
-        self.version: Optional[HttpVersion] = None
-        self._raw_headers: Optional[Tuple[Tuple[bytes, bytes], ...]] = None  # made on first use
-        self._headers: Optional[CIMultiDictProxy[str]] = None
-        self._head: Any = None
-        # The body stream, or the whole body as bytes until a stream is asked for.
-        self._content: Union[StreamReader, bytes] = EMPTY_PAYLOAD
-        self._read_bufsize = 2**16
-        self._body: Optional[bytes] = None
-        self._cookies: Optional[SimpleCookie] = None
-        self._history: Tuple[ClientResponse, ...] = ()
         self._request_info = request_info
-        self._request = request  # request_info is built from it on first use
-        self._proto: Optional[ResponseHandler] = None
-        self._connector: Optional[BaseConnector] = None
+        if request is not None:
+            self._request = request
+        if session is not None:
+            self._session = session
+        if traces is not None:
+            self._traces = traces
+
+    @classmethod
+    def _whole(
+        cls, method: str, url: URL, real_url: URL, request_info: RequestInfo, session: "ClientSession", head: Any, body: bytes, read_bufsize: int
+    ) -> "ClientResponse":
+        """``__init__`` and ``_start`` in one for the fast path's common case: the head
+        and the whole body arrived together (``url`` is ``real_url`` without fragment)."""
+        self = cls.__new__(cls)
+        self.method = method
+        self._real_url = real_url
+        self.url = url
+        self._request_info = request_info
         self._session = session
-        self._traces = traces
-        self._released = False
-        self._closed = False
-        self._in_context = False
-        self._resolve_charset: Callable[[ClientResponse, bytes], str] = (
-            session._resolve_charset if session is not None else _default_charset_resolver
-        )
-        self._on_release: Optional[Callable[[], None]] = None
+        self._head = head
+        self.status = head.status
+        self.reason = head.reason.decode("latin-1")
+        self.version = HttpVersion11 if head.version_minor == 1 else HttpVersion10
+        self._content = body
+        self._read_bufsize = read_bufsize
+        return self
 
     def _start(self, head: Any, payload: Union[StreamReader, bytes], proto: "ResponseHandler", connector: "BaseConnector") -> None:
         """Take the parsed head and the body (a stream, or the whole body as bytes)
@@ -328,7 +325,9 @@ class ClientResponse:
             return "utf-8"  # RFC 8259 §8.1 (and RFC 9083 for rdap)
         if self._body is None:
             raise RuntimeError("Cannot compute fallback encoding of a not yet read body")
-        return self._resolve_charset(self, self._body)
+        session = self._session
+        resolve = session._resolve_charset if session is not None else _default_charset_resolver
+        return resolve(self, self._body)
 
     async def text(self, encoding: Optional[str] = None, errors: str = "strict") -> str:
         """Read the body and decode it (``encoding`` overrides the detected charset)."""
@@ -443,13 +442,14 @@ class ClientResponse:
         self.release()
 
 
-class _noop_awaitable:
-    """What ``release()`` returns, so ``await resp.release()`` works as in aiohttp."""
+class _noop_awaitable(tuple):  # type: ignore[type-arg]
+    """What ``release()`` returns, so ``await resp.release()`` works as in aiohttp.
+
+    An empty tuple whose ``__await__`` is the tuple's own (C) iterator: awaiting it
+    finishes at once without running any Python code."""
 
     __slots__ = ()
-
-    def __await__(self) -> Any:
-        return iter(())
+    __await__ = tuple.__iter__
 
 
 _NOOP_AWAITABLE = _noop_awaitable()

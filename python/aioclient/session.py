@@ -47,7 +47,7 @@ from .helpers import DEFAULT_TIMEOUT, ClientTimeout, sentinel
 from .middleware import build_client_middlewares
 from .redirects import BODY_HEADERS, CREDENTIAL_HEADERS, REDIRECT_STATUSES, next_hop
 from .request import IDEMPOTENT_METHODS, ClientRequest, RequestInfo, build_body, validate_url
-from .response import ClientResponse, HttpVersion11
+from .response import _NOOP_AWAITABLE, ClientResponse, HttpVersion11
 from .tls import normalize_ssl
 
 __all__ = ("ClientSession", "request")
@@ -166,13 +166,15 @@ class _Deadlines:
 
 
 class _FastPlan:
-    """What never changes between two plain requests to one URL: the parsed URL, the
-    pool key, the encoded head and the request info (see ``_fast_request``)."""
+    """What never changes between two plain requests to one URL: the parsed URL (and
+    the response's URL, without fragment), the pool key, the encoded head and the
+    request info (see ``_fast_request``)."""
 
-    __slots__ = ("url", "key", "head", "request_info", "headers_version", "no_body")
+    __slots__ = ("url", "response_url", "key", "head", "request_info", "headers_version", "no_body")
 
     def __init__(self, url: URL, key: ConnectionKey, head: bytes, request_info: RequestInfo, headers_version: int, no_body: bool) -> None:
         self.url = url
+        self.response_url = url.with_fragment(None) if url.raw_fragment else url
         self.key = key
         self.head = head
         self.request_info = request_info
@@ -298,7 +300,7 @@ class ClientSession:
             # their own connect().
             and type(self._connector).connect is BaseConnector.connect
         )
-        self._fast_plans: dict = {}
+        self._fast_plans: Dict[str, Dict[Any, _FastPlan]] = {}  # method -> URL as given -> plan
 
     # -- lifetime --------------------------------------------------------------
 
@@ -428,13 +430,13 @@ class ClientSession:
     def request(self, method: str, url: Union[str, URL], **kwargs: Any) -> "_RequestContextManager":
         """Make a request: ``await`` it, or use it with ``async with``."""
         if not kwargs and self._plain and not self._trace_configs:
-            return _RequestContextManager(self._fast_request(method.upper(), url, True))
+            return _FastRequestContextManager(self, method.upper(), url, True)
         return _RequestContextManager(self._request(method, url, **kwargs))
 
     def get(self, url: Union[str, URL], *, allow_redirects: bool = True, **kwargs: Any) -> "_RequestContextManager":
         """GET ``url``."""
         if not kwargs and self._plain and not self._trace_configs:
-            return _RequestContextManager(self._fast_request("GET", url, allow_redirects))
+            return _FastRequestContextManager(self, "GET", url, allow_redirects)
         return _RequestContextManager(self._request("GET", url, allow_redirects=allow_redirects, **kwargs))
 
     def options(self, url: Union[str, URL], *, allow_redirects: bool = True, **kwargs: Any) -> "_RequestContextManager":
@@ -444,7 +446,7 @@ class ClientSession:
     def head(self, url: Union[str, URL], *, allow_redirects: bool = False, **kwargs: Any) -> "_RequestContextManager":
         """HEAD ``url`` (redirects not followed by default, as aiohttp)."""
         if not kwargs and self._plain and not self._trace_configs:
-            return _RequestContextManager(self._fast_request("HEAD", url, allow_redirects))
+            return _FastRequestContextManager(self, "HEAD", url, allow_redirects)
         return _RequestContextManager(self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs))
 
     def post(self, url: Union[str, URL], *, data: Any = None, **kwargs: Any) -> "_RequestContextManager":
@@ -708,7 +710,9 @@ class ClientSession:
             deadline.watch(resp)
         return resp
 
-    async def _fast_request(self, method: str, str_or_url: Union[str, URL], allow_redirects: bool) -> ClientResponse:
+    async def _fast_request(
+        self, method: str, str_or_url: Union[str, URL], allow_redirects: bool, context: Optional["_RequestContextManager"] = None
+    ) -> ClientResponse:
         """A request with no arguments on a plain session, to an idle pooled connection.
 
         Everything that depends only on the URL (parsing, validation, the pool key, the
@@ -717,18 +721,20 @@ class ClientSession:
         absent. Anything else — no idle connection, cookies in the jar, a URL the
         general path must reject — goes to ``_request``, which behaves the same, only
         slower. A redirect is followed by ``_request`` from the second hop on.
+        ``context``: the ``async with`` that awaits this directly (it gets the response).
         """
         connector = self._connector
         if connector is None or connector._closed:
             raise RuntimeError("Session is closed")
-        plan = self._fast_plans.get((method, str_or_url))
+        plans = self._fast_plans.get(method)
+        plan = None if plans is None else plans.get(str_or_url)
         if plan is None or plan.headers_version != getversion(self._default_headers):
             plan = self._make_fast_plan(method, str_or_url)
         proto = None
         if plan is not None and not len(self._cookie_jar):
             proto = connector._take_idle(plan.key)
         if proto is None:
-            return await self._request(method, str_or_url, allow_redirects=allow_redirects)
+            return _entered(context, await self._request(method, str_or_url, allow_redirects=allow_redirects))
 
         timeout = self._timeout
         total = timeout.total
@@ -739,20 +745,17 @@ class ClientSession:
         else:
             deadline = self._deadlines.start(timeout)
         try:
-            proto.prepare(timeout.sock_read, self._read_bufsize, self._head_limits)
-            proto.on_message_complete = connector.release
-            proto.received_any = False
-            proto.reused = False
             waiter = None
             try:
-                waiter = proto.send_request(
+                waiter = proto.send_plain(
                     plan.head,
-                    None,
-                    no_body=plan.no_body,
-                    connect=False,
-                    chunked=False,
-                    decompress=self._auto_decompress,
-                    max_decompressed_size=self._max_decompressed_size,
+                    plan.no_body,
+                    self._auto_decompress,
+                    self._max_decompressed_size,
+                    timeout.sock_read,
+                    self._read_bufsize,
+                    self._head_limits,
+                    connector.release,
                 )
                 if heads is not None:
                     heads.add(waiter)
@@ -771,24 +774,27 @@ class ClientSession:
                     # another connection, as the general path does.
                     if deadline is not None:
                         deadline.cancel()
-                    return await self._request(method, str_or_url, allow_redirects=allow_redirects)
+                    return _entered(context, await self._request(method, str_or_url, allow_redirects=allow_redirects))
                 if isinstance(exc, ClientResponseError) and exc.request_info is None:
                     exc.request_info = plan.request_info
                 raise
-            resp = ClientResponse(method, plan.url, plan.request_info, None, self)
-            resp._start(head, payload, proto, connector)
-            redirect = allow_redirects and resp.status in REDIRECT_STATUSES
             if heads is not None:
                 heads.discard(waiter)
-                if redirect or (payload.__class__ is not bytes and not payload._eof):
-                    # The body (or the redirect chain) still runs under the same total.
-                    deadline = self._deadlines.start_at(when)
+            if payload.__class__ is bytes:
+                resp = ClientResponse._whole(method, plan.response_url, plan.url, plan.request_info, self, head, payload, proto._read_bufsize)
+            else:
+                resp = ClientResponse(method, plan.url, plan.request_info, None, self)
+                resp._start(head, payload, proto, connector)
+            redirect = allow_redirects and resp.status in REDIRECT_STATUSES
+            if heads is not None and (redirect or (payload.__class__ is not bytes and not payload._eof)):
+                # The body (or the redirect chain) still runs under the same total.
+                deadline = self._deadlines.start_at(when)
             if head.has_set_cookie:
                 self._cookie_jar.update_cookies_from_headers(resp.headers.getall("Set-Cookie", ()), plan.url)
             if redirect:
                 redirected = await self._follow_from_fast(method, plan, resp, deadline)
                 if redirected is not None:
-                    return redirected
+                    return _entered(context, redirected)
         except BaseException as exc:
             timed_out = deadline.on_error(exc) if deadline is not None else None
             if timed_out is not None:
@@ -798,6 +804,9 @@ class ClientSession:
             deadline.watch(resp)
         if self._raise_for_status:
             resp.raise_for_status()
+        if context is not None:
+            context._resp = resp
+            resp._in_context = True
         return resp
 
     async def _follow_from_fast(self, method: str, plan: _FastPlan, resp: ClientResponse, deadline: Optional[_Deadline]) -> Optional[ClientResponse]:
@@ -848,9 +857,10 @@ class ClientSession:
         if chunked:
             return None
         plan = _FastPlan(url, connection_key(req, self._connector), head, req.request_info, getversion(headers), method == "HEAD")
-        if len(self._fast_plans) >= _MAX_FAST_PLANS:
-            self._fast_plans.clear()
-        self._fast_plans[(method, str_or_url)] = plan
+        plans = self._fast_plans.setdefault(method, {})
+        if len(plans) >= _MAX_FAST_PLANS:
+            plans.clear()
+        plans[str_or_url] = plan
         return plan
 
     def _cookie_header(self, url: URL, request_cookies: Optional[List[Tuple[str, str]]]) -> Optional[str]:
@@ -1031,6 +1041,47 @@ class _RequestContextManager:
             resp.release()
         else:
             await resp.__aexit__(exc_type, exc, tb)
+
+
+def _entered(context: Optional[_RequestContextManager], resp: ClientResponse) -> ClientResponse:
+    """``resp`` handed to the ``async with`` that awaits the fast path (if one does)."""
+    if context is not None:
+        context._resp = resp
+        resp._in_context = True
+    return resp
+
+
+class _FastRequestContextManager(_RequestContextManager):
+    """``_RequestContextManager`` for the fast path: ``async with`` awaits the request's
+    coroutine itself (no ``__aenter__`` coroutine around it) and leaving needs none
+    either; the coroutine is made when first needed."""
+
+    __slots__ = ("_session", "_method", "_url", "_allow_redirects", "_made")
+
+    def __init__(self, session: ClientSession, method: str, url: Union[str, URL], allow_redirects: bool) -> None:
+        self._session = session
+        self._method = method
+        self._url = url
+        self._allow_redirects = allow_redirects
+        self._resp = None
+        self._made: Optional[Coroutine[Any, Any, ClientResponse]] = None
+
+    @property  # type: ignore[override]
+    def _coro(self) -> Coroutine[Any, Any, ClientResponse]:
+        """The request's coroutine when awaited or driven by hand (send/throw/close)."""
+        if self._made is None:
+            self._made = self._session._fast_request(self._method, self._url, self._allow_redirects)
+        return self._made
+
+    def __aenter__(self) -> Coroutine[Any, Any, ClientResponse]:  # type: ignore[override]
+        return self._session._fast_request(self._method, self._url, self._allow_redirects, self)
+
+    def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:  # type: ignore[override]
+        resp = self._resp
+        assert resp is not None
+        resp._in_context = False
+        resp.release()
+        return _NOOP_AWAITABLE
 
 
 class _SessionRequestContextManager:

@@ -1070,3 +1070,47 @@ async def test_reading_after_release_follows_aiohttp(aiohttp_server) -> None:
         async with session.get(server.make_url("/empty")) as resp:
             pass
         assert await resp.read() == b""  # no body: nothing was lost
+
+
+async def test_loops_in_several_threads_get_their_own_bodies(aiohttp_server) -> None:
+    # Connections of one thread share a read buffer; loops in other threads must not
+    # see its bytes (bodies of different sizes, so reads interleave across threads).
+    async def numbered(request: web.Request) -> web.Response:
+        n = int(request.match_info["n"])
+        return web.Response(body=str(n).encode() * (1 + n * 997 % 40_000))
+
+    app = web.Application()
+    app.router.add_get("/n/{n}", numbered)
+    server = await aiohttp_server(app)
+
+    async def fetch_all(offset: int) -> list[bool]:
+        async with aioclient.ClientSession() as session:
+
+            async def one(n: int) -> bool:
+                async with session.get(server.make_url(f"/n/{n}")) as resp:
+                    return await resp.read() == str(n).encode() * (1 + n * 997 % 40_000)
+
+            return list(await asyncio.gather(*(one(offset + i) for i in range(60))))
+
+    in_threads = [asyncio.to_thread(asyncio.run, fetch_all(offset)) for offset in (1000, 2000)]
+    results = await asyncio.gather(fetch_all(0), *in_threads)
+    assert [all(r) for r in results] == [True, True, True]
+    assert sum(len(r) for r in results) == 180
+
+
+async def test_request_context_manager_awaited_or_dropped(aiohttp_server) -> None:
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="hi")
+
+    server = await aiohttp_server(_app(hello=hello))
+    async with aioclient.ClientSession() as session:
+        unused = session.get(server.make_url("/hello"))
+        unused.close()  # nothing was started: nothing to warn about or leak
+        resp = await session.get(server.make_url("/hello"))
+        assert await resp.text() == "hi"
+        resp.release()
+        async with session.get(server.make_url("/hello")) as resp:
+            assert resp._in_context
+            assert await resp.text() == "hi"
+        assert not resp._in_context
+        assert resp.closed

@@ -4,6 +4,8 @@
 //! Decisions about HTTP, TLS and WebSocket live in the core crate. All engine errors
 //! become Python objects here and nowhere else.
 
+mod handler;
+
 use aioclient_core::h1::{self, Event, Limits, RequestOptions};
 use aioclient_core::tls::{TlsConfig as CoreTlsConfig, TlsError, TlsSession, Verify};
 use aioclient_core::ws;
@@ -288,6 +290,97 @@ impl Connection {
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
 
+    /// `receive` for bytes that may not be a `bytes` object (a read buffer's filled
+    /// part). `data_obj`, when given, is `data` as a `bytes` object: a read that is all
+    /// body hands it over as it is, without a copy.
+    pub(crate) fn receive_slice<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &[u8],
+        data_obj: Option<&Bound<'py, PyBytes>>,
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyBytes>)> {
+        let mut py_events: Vec<PyObject> = Vec::new();
+        let mut wire = Vec::new();
+        if self.failed {
+            return Ok((PyList::new(py, py_events)?, PyBytes::new(py, &wire)));
+        }
+        let mut events = Vec::new();
+        if self.tls.is_empty() {
+            match self.http.passthrough_len() {
+                // Pure body bytes: hand the very same bytes object over, no copy.
+                Some(n) if !data.is_empty() && data.len() as u64 <= n => {
+                    let body = match data_obj {
+                        Some(obj) => obj.clone(),
+                        None => PyBytes::new(py, data),
+                    };
+                    py_events.push(body.into_any().unbind());
+                    self.http.consume_passthrough(data.len(), &mut events);
+                }
+                _ => self.http.receive(data, &mut events),
+            }
+        } else {
+            let mut buf = data.to_vec();
+            for depth in 0..self.tls.len() {
+                let mut plaintext = Vec::new();
+                let mut out = Vec::new();
+                let result = self.tls[depth].receive(&buf, &mut plaintext, &mut out);
+                if !out.is_empty() {
+                    match self.wrap(depth, out) {
+                        Ok(bytes) => wire.extend(bytes),
+                        Err(err) => {
+                            self.failed = true;
+                            py_events.push(tls_error_event(py, &err)?);
+                            return Ok((PyList::new(py, py_events)?, PyBytes::new(py, &wire)));
+                        }
+                    }
+                }
+                if let Err(err) = result {
+                    self.failed = true;
+                    py_events.push(tls_error_event(py, &err)?);
+                    return Ok((PyList::new(py, py_events)?, PyBytes::new(py, &wire)));
+                }
+                buf = plaintext;
+            }
+            let inner = self.tls.last().expect("at least one layer");
+            if self.handshaking && !inner.is_handshaking() {
+                self.handshaking = false;
+                py_events.push(
+                    Py::new(
+                        py,
+                        HandshakeDone {
+                            alpn: opt_bytes(py, &inner.alpn()),
+                            version: inner.tls_version(),
+                            peer_sha256: inner
+                                .peer_cert_sha256()
+                                .map(|d| PyBytes::new(py, &d).unbind()),
+                        },
+                    )?
+                    .into_any(),
+                );
+            }
+            if !buf.is_empty() {
+                self.http.receive(&buf, &mut events);
+            }
+            if !self.tls_closed && self.tls.iter().any(TlsSession::peer_closed) {
+                // close_notify is the end of the stream (RFC 8446 §6.1): it ends a
+                // close-delimited body, and we answer with ours so the peer can close.
+                self.tls_closed = true;
+                self.http.receive_eof(&mut events);
+                for depth in (0..self.tls.len()).rev() {
+                    let mut out = Vec::new();
+                    self.tls[depth].close(&mut out);
+                    if !out.is_empty() {
+                        wire.extend(self.wrap(depth, out).unwrap_or_default());
+                    }
+                }
+            }
+        }
+        for event in events {
+            py_events.push(event_to_py(py, event)?);
+        }
+        Ok((PyList::new(py, py_events)?, PyBytes::new(py, &wire)))
+    }
+
     /// A new HTTP/1.1 exchange with the same limits (inside a freshly opened tunnel).
     fn restart_http(&mut self) {
         let (max_line_size, max_field_size, max_headers) = self.limits;
@@ -444,86 +537,8 @@ impl Connection {
         py: Python<'py>,
         data: &Bound<'py, PyBytes>,
     ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyBytes>)> {
-        let data_obj = data;
-        let data = data_obj.as_bytes();
-        let mut py_events: Vec<PyObject> = Vec::new();
-        let mut wire = Vec::new();
-        if self.failed {
-            return Ok((PyList::new(py, py_events)?, PyBytes::new(py, &wire)));
-        }
-        let mut events = Vec::new();
-        if self.tls.is_empty() {
-            match self.http.passthrough_len() {
-                // Pure body bytes: hand the very same bytes object over, no copy.
-                Some(n) if !data.is_empty() && data.len() as u64 <= n => {
-                    py_events.push(data_obj.clone().into_any().unbind());
-                    self.http.consume_passthrough(data.len(), &mut events);
-                }
-                _ => self.http.receive(data, &mut events),
-            }
-        } else {
-            let mut buf = data.to_vec();
-            for depth in 0..self.tls.len() {
-                let mut plaintext = Vec::new();
-                let mut out = Vec::new();
-                let result = self.tls[depth].receive(&buf, &mut plaintext, &mut out);
-                if !out.is_empty() {
-                    match self.wrap(depth, out) {
-                        Ok(bytes) => wire.extend(bytes),
-                        Err(err) => {
-                            self.failed = true;
-                            py_events.push(tls_error_event(py, &err)?);
-                            return Ok((PyList::new(py, py_events)?, PyBytes::new(py, &wire)));
-                        }
-                    }
-                }
-                if let Err(err) = result {
-                    self.failed = true;
-                    py_events.push(tls_error_event(py, &err)?);
-                    return Ok((PyList::new(py, py_events)?, PyBytes::new(py, &wire)));
-                }
-                buf = plaintext;
-            }
-            let inner = self.tls.last().expect("at least one layer");
-            if self.handshaking && !inner.is_handshaking() {
-                self.handshaking = false;
-                py_events.push(
-                    Py::new(
-                        py,
-                        HandshakeDone {
-                            alpn: opt_bytes(py, &inner.alpn()),
-                            version: inner.tls_version(),
-                            peer_sha256: inner
-                                .peer_cert_sha256()
-                                .map(|d| PyBytes::new(py, &d).unbind()),
-                        },
-                    )?
-                    .into_any(),
-                );
-            }
-            if !buf.is_empty() {
-                self.http.receive(&buf, &mut events);
-            }
-            if !self.tls_closed && self.tls.iter().any(TlsSession::peer_closed) {
-                // close_notify is the end of the stream (RFC 8446 §6.1): it ends a
-                // close-delimited body, and we answer with ours so the peer can close.
-                self.tls_closed = true;
-                self.http.receive_eof(&mut events);
-                for depth in (0..self.tls.len()).rev() {
-                    let mut out = Vec::new();
-                    self.tls[depth].close(&mut out);
-                    if !out.is_empty() {
-                        wire.extend(self.wrap(depth, out).unwrap_or_default());
-                    }
-                }
-            }
-        }
-        for event in events {
-            py_events.push(event_to_py(py, event)?);
-        }
-        Ok((PyList::new(py, py_events)?, PyBytes::new(py, &wire)))
+        self.receive_slice(py, data.as_bytes(), Some(data))
     }
-
     /// The peer closed the stream: ends a close-delimited body or reports what was cut.
     fn receive_eof<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let mut py_events: Vec<PyObject> = Vec::new();
@@ -828,6 +843,7 @@ impl BodyBuffer {
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Connection>()?;
+    m.add_class::<handler::HandlerBase>()?;
     m.add_class::<TlsConfig>()?;
     m.add_class::<ResponseHead>()?;
     m.add_class::<Informational>()?;
