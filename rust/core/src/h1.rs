@@ -26,6 +26,8 @@ pub type Headers = Vec<(Vec<u8>, Vec<u8>)>;
 const MAX_DATA_EVENT: usize = 256 * 1024;
 /// Decoded output per `receive` call; the rest waits for the next call.
 const MAX_DECODED_PER_CALL: usize = 4 * 1024 * 1024;
+/// Header slots on the stack for parsing a head (more come from the heap if allowed).
+const INLINE_HEADER_SLOTS: usize = 32;
 
 /// Size limits for response heads and trailers.
 #[derive(Debug, Clone, Copy)]
@@ -629,9 +631,20 @@ impl Connection {
     /// Parse a response head from `self.buf`; leaves what follows it in `self.buf`.
     fn parse_head(&mut self, events: &mut Vec<Event>) -> Step {
         let limits = self.limits;
-        let mut storage = vec![httparse::EMPTY_HEADER; limits.max_headers];
-        let mut response = httparse::Response::new(&mut storage);
-        let parsed = response.parse(&self.buf);
+        // Most heads fit the slots on the stack; a larger limit gets its slots on the
+        // heap only when a head needs them.
+        let mut inline = [httparse::EMPTY_HEADER; INLINE_HEADER_SLOTS];
+        let mut heap;
+        let mut response =
+            httparse::Response::new(&mut inline[..limits.max_headers.min(INLINE_HEADER_SLOTS)]);
+        let mut parsed = response.parse(&self.buf);
+        if matches!(parsed, Err(httparse::Error::TooManyHeaders))
+            && limits.max_headers > INLINE_HEADER_SLOTS
+        {
+            heap = vec![httparse::EMPTY_HEADER; limits.max_headers];
+            response = httparse::Response::new(&mut heap);
+            parsed = response.parse(&self.buf);
+        }
         let consumed = match parsed {
             Ok(httparse::Status::Partial) => {
                 return match self.check_partial_head() {
@@ -739,42 +752,51 @@ impl Connection {
         let mut location = None;
         let mut has_set_cookie = false;
         for (name, value) in &headers {
-            if name.eq_ignore_ascii_case(b"content-length") {
-                // Repeated or comma-listed values must all agree (§6.3 rule 5).
-                for part in value.split(|&b| b == b',') {
-                    let part = trim(part);
-                    if part.is_empty() || !part.iter().all(u8::is_ascii_digit) || part.len() > 19 {
-                        return Err(ProtocolError::InvalidContentLength);
+            // By length first: most headers are none of these and cost one comparison.
+            match name.len() {
+                14 if name.eq_ignore_ascii_case(b"content-length") => {
+                    // Repeated or comma-listed values must all agree (§6.3 rule 5).
+                    for part in value.split(|&b| b == b',') {
+                        let part = trim(part);
+                        if part.is_empty()
+                            || !part.iter().all(u8::is_ascii_digit)
+                            || part.len() > 19
+                        {
+                            return Err(ProtocolError::InvalidContentLength);
+                        }
+                        let n: u64 = std::str::from_utf8(part)
+                            .ok()
+                            .and_then(|s| s.parse().ok())
+                            .ok_or(ProtocolError::InvalidContentLength)?;
+                        if content_length.is_some_and(|c| c != n) {
+                            return Err(ProtocolError::InvalidContentLength);
+                        }
+                        content_length = Some(n);
                     }
-                    let n: u64 = std::str::from_utf8(part)
-                        .ok()
-                        .and_then(|s| s.parse().ok())
-                        .ok_or(ProtocolError::InvalidContentLength)?;
-                    if content_length.is_some_and(|c| c != n) {
-                        return Err(ProtocolError::InvalidContentLength);
+                }
+                17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+                    let te = transfer_encoding.get_or_insert_with(Vec::new);
+                    if !te.is_empty() {
+                        te.push(b',');
                     }
-                    content_length = Some(n);
+                    te.extend_from_slice(value);
                 }
-            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-                let te = transfer_encoding.get_or_insert_with(Vec::new);
-                if !te.is_empty() {
-                    te.push(b',');
+                10 if name.eq_ignore_ascii_case(b"connection") => {
+                    for token in value.split(|&b| b == b',') {
+                        let token = trim(token);
+                        connection_close |= token.eq_ignore_ascii_case(b"close");
+                        connection_keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+                    }
                 }
-                te.extend_from_slice(value);
-            } else if name.eq_ignore_ascii_case(b"connection") {
-                for token in value.split(|&b| b == b',') {
-                    let token = trim(token);
-                    connection_close |= token.eq_ignore_ascii_case(b"close");
-                    connection_keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+                10 if name.eq_ignore_ascii_case(b"set-cookie") => has_set_cookie = true,
+                12 if name.eq_ignore_ascii_case(b"content-type") => {
+                    content_type = Some(value.clone());
                 }
-            } else if name.eq_ignore_ascii_case(b"content-type") {
-                content_type = Some(value.clone());
-            } else if name.eq_ignore_ascii_case(b"content-encoding") {
-                content_encoding = Some(value.clone());
-            } else if name.eq_ignore_ascii_case(b"location") {
-                location = Some(value.clone());
-            } else if name.eq_ignore_ascii_case(b"set-cookie") {
-                has_set_cookie = true;
+                16 if name.eq_ignore_ascii_case(b"content-encoding") => {
+                    content_encoding = Some(value.clone());
+                }
+                8 if name.eq_ignore_ascii_case(b"location") => location = Some(value.clone()),
+                _ => {}
             }
         }
         let mut keep_alive = if version_minor >= 1 {

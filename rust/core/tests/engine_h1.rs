@@ -322,6 +322,41 @@ fn limits_are_distinct_errors_and_configurable() {
 }
 
 #[test]
+fn header_count_limit_is_exact_on_both_sides_of_the_stack_slots() {
+    // Heads are parsed with 32 header slots on the stack and more from the heap: the
+    // limit must hold the same way whichever is used.
+    for (count, max_headers, ok) in [
+        (32, 32, true),
+        (33, 32, false),
+        (20, 10, false),
+        (40, 128, true),
+        (128, 128, true),
+        (129, 128, false),
+    ] {
+        let fields: String = (0..count - 1).map(|i| format!("X-{i}: v\r\n")).collect();
+        let wire = format!("HTTP/1.1 200 OK\r\n{fields}Content-Length: 0\r\n\r\n");
+        let mut c = Connection::new(Limits {
+            max_line_size: 8190,
+            max_field_size: 8190,
+            max_headers,
+        });
+        c.send_request(b"GET", b"/", &[], None, plain(), &mut Vec::new())
+            .unwrap();
+        let mut events = Vec::new();
+        c.receive(wire.as_bytes(), &mut events);
+        match &events[0] {
+            Event::Head(head) if ok => assert_eq!(head.headers.len(), count),
+            _ if !ok => assert_eq!(
+                error_of(&events).map(ProtocolError::kind),
+                Some("too_many_headers"),
+                "{count} headers, limit {max_headers}"
+            ),
+            other => panic!("{count} headers, limit {max_headers}: {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn bytes_after_response_poison_the_connection() {
     let (events, reusable) = run(
         plain(),
