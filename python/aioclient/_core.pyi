@@ -145,14 +145,13 @@ class HandlerBase:
     _raw_pipe: bool
     _body_withheld: bool
     _read_buffer: Optional[bytearray]
-    _read_view: Optional[memoryview]
     def __new__(cls, *args: Any, **kwargs: Any) -> HandlerBase: ...
     @property
     def is_connected(self) -> bool: ...
     @property
     def reusable(self) -> bool: ...
     def get_buffer(self, sizehint: int) -> memoryview:
-        """The shared read buffer (asyncio.BufferedProtocol)."""
+        """The shared read buffer, up to twice ``_read_bufsize`` (asyncio.BufferedProtocol)."""
     def buffer_updated(self, nbytes: int) -> None:
         """``nbytes`` were read into the buffer: one call into the engine."""
     def data_received(self, data: bytes) -> None:

@@ -44,12 +44,11 @@ _READ_BUFFER_SIZE = 256 * 1024
 _read_buffers = threading.local()
 
 
-def _thread_read_buffer() -> Tuple[bytearray, memoryview]:
-    pair = getattr(_read_buffers, "pair", None)
-    if pair is None:
-        buffer = bytearray(_READ_BUFFER_SIZE)
-        pair = _read_buffers.pair = (buffer, memoryview(buffer))
-    return pair
+def _thread_read_buffer() -> bytearray:
+    buffer = getattr(_read_buffers, "buffer", None)
+    if buffer is None:
+        buffer = _read_buffers.buffer = bytearray(_READ_BUFFER_SIZE)
+    return buffer
 
 
 # Engine error kinds that mean "the body is not what the server promised".
@@ -108,7 +107,7 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
     ) -> None:
         self._loop = loop
         self._conn = _core.Connection(max_line_size, max_field_size, max_headers)
-        self._read_buffer, self._read_view = _thread_read_buffer()
+        self._read_buffer = _thread_read_buffer()
         self._head_limits = (max_line_size, max_field_size, max_headers)
         self.transport: Optional[asyncio.Transport] = None
         self.key: Optional[ConnectionKey] = None

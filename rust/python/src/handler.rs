@@ -11,9 +11,12 @@
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PySlice, PyTuple};
 
 use crate::{Connection, EndOfMessage, ResponseHead};
+
+/// The smallest read offered to the transport, whatever the `read_bufsize`.
+const MIN_READ: usize = 64 * 1024;
 
 /// Base class of `ResponseHandler`: its hot state and its hot methods.
 #[pyclass(subclass, module = "aioclient._core")]
@@ -54,11 +57,12 @@ pub(crate) struct HandlerBase {
     #[pyo3(get, set, name = "_body_withheld")]
     body_withheld: bool,
     /// Where the transport reads into (shared by the thread's connections: a read is
-    /// handled before the next one starts) and a memoryview of it for `get_buffer`.
+    /// handled before the next one starts).
     #[pyo3(get, set, name = "_read_buffer")]
     read_buffer: Option<Py<PyByteArray>>,
-    #[pyo3(get, set, name = "_read_view")]
+    /// The part of `read_buffer` a read may fill, and its length.
     read_view: Option<PyObject>,
+    read_view_len: usize,
 }
 
 /// What a read brought: a `bytes` object, or the first bytes of the read buffer.
@@ -235,10 +239,32 @@ impl HandlerBase {
             && self.conn(py)?.borrow().reusable())
     }
 
-    /// asyncio.BufferedProtocol: the transport reads into the shared read buffer.
-    fn get_buffer(&self, py: Python<'_>, _sizehint: isize) -> PyResult<PyObject> {
-        clone_opt(py, &self.read_view)
-            .ok_or_else(|| PyRuntimeError::new_err("handler without a read buffer"))
+    /// asyncio.BufferedProtocol: the transport reads into the shared read buffer,
+    /// twice the response's `read_bufsize` at a time (64 KiB to the whole buffer). A
+    /// stream pauses reading above twice its `read_bufsize`, so one read does not pause
+    /// it by itself (each pause and resume is two epoll_ctl calls and a trip through
+    /// the selector).
+    fn get_buffer(slf: &Bound<'_, Self>, _sizehint: isize) -> PyResult<PyObject> {
+        let py = slf.py();
+        let mut this = slf.borrow_mut();
+        let buffer = this
+            .read_buffer
+            .as_ref()
+            .ok_or_else(|| PyRuntimeError::new_err("handler without a read buffer"))?
+            .bind(py)
+            .clone();
+        let size = this
+            .read_bufsize
+            .saturating_mul(2)
+            .clamp(MIN_READ.min(buffer.len()), buffer.len());
+        if this.read_view.is_none() || this.read_view_len != size {
+            let view = PyMemoryView::from(&buffer)?
+                .get_item(PySlice::new(py, 0, size as isize, 1))?
+                .unbind();
+            this.read_view = Some(view);
+            this.read_view_len = size;
+        }
+        Ok(clone_opt(py, &this.read_view).expect("set above"))
     }
 
     /// asyncio.BufferedProtocol: `nbytes` were read into the buffer.
