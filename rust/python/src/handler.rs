@@ -164,7 +164,8 @@ impl HandlerBase {
                 // saves asyncio's 256 KiB allocation per read, which in some heap
                 // layouts was an mmap, munmap and two page faults per request.
                 let data = unsafe { &buffer.bind(py).as_bytes()[..*n] };
-                conn.borrow_mut().receive_slice(py, data, None)
+                let piece = slf.borrow().read_bufsize;
+                conn.borrow_mut().receive_slice(py, data, None, piece)
             }
             (Input::Buffer(_), None) => unreachable!("a buffer read has a buffer"),
         };

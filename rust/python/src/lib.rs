@@ -292,12 +292,15 @@ impl Connection {
 
     /// `receive` for bytes that may not be a `bytes` object (a read buffer's filled
     /// part). `data_obj`, when given, is `data` as a `bytes` object: a read that is all
-    /// body hands it over as it is, without a copy.
+    /// body hands it over as it is, without a copy. Otherwise such a read is copied out
+    /// in pieces of `piece` bytes (the body stream's chunk size, which a reader asking
+    /// for that much then takes whole: one copy, as with the bytes object).
     pub(crate) fn receive_slice<'py>(
         &mut self,
         py: Python<'py>,
         data: &[u8],
         data_obj: Option<&Bound<'py, PyBytes>>,
+        piece: usize,
     ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyBytes>)> {
         let mut py_events: Vec<PyObject> = Vec::new();
         let mut wire = Vec::new();
@@ -307,13 +310,16 @@ impl Connection {
         let mut events = Vec::new();
         if self.tls.is_empty() {
             match self.http.passthrough_len() {
-                // Pure body bytes: hand the very same bytes object over, no copy.
+                // Pure body bytes.
                 Some(n) if !data.is_empty() && data.len() as u64 <= n => {
-                    let body = match data_obj {
-                        Some(obj) => obj.clone(),
-                        None => PyBytes::new(py, data),
-                    };
-                    py_events.push(body.into_any().unbind());
+                    match data_obj {
+                        Some(obj) => py_events.push(obj.clone().into_any().unbind()),
+                        None => {
+                            for chunk in data.chunks(piece.max(1)) {
+                                py_events.push(PyBytes::new(py, chunk).into_any().unbind());
+                            }
+                        }
+                    }
                     self.http.consume_passthrough(data.len(), &mut events);
                 }
                 _ => self.http.receive(data, &mut events),
@@ -537,7 +543,7 @@ impl Connection {
         py: Python<'py>,
         data: &Bound<'py, PyBytes>,
     ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyBytes>)> {
-        self.receive_slice(py, data.as_bytes(), Some(data))
+        self.receive_slice(py, data.as_bytes(), Some(data), usize::MAX)
     }
     /// The peer closed the stream: ends a close-delimited body or reports what was cut.
     fn receive_eof<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
