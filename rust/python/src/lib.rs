@@ -1,8 +1,10 @@
 //! PyO3 bindings of the aioclient engine: the module `aioclient._core`.
 //!
-//! This crate only translates: bytes and events between Python and `aioclient_core`.
-//! Decisions about HTTP, TLS and WebSocket live in the core crate. All engine errors
-//! become Python objects here and nowhere else.
+//! This crate translates bytes and events between Python and `aioclient_core`; one
+//! module (`handler`) also runs the per-read half of the asyncio protocol, where
+//! profiles showed Python frames per read to matter. Decisions about HTTP, TLS and
+//! WebSocket live in the core crate. All engine errors become Python objects here and
+//! nowhere else.
 
 mod handler;
 
