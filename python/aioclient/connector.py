@@ -255,7 +255,9 @@ class BaseConnector:
                 raise ValueError("keepalive_timeout cannot be set if force_close is True")
         elif keepalive_timeout is _sentinel:
             keepalive_timeout = 15.0
-        limit = limit or 0  # None means no limit, as 0 does (aiohttp accepts both)
+        # None means no limit, as 0 does (aiohttp accepts both, and reports what it got).
+        self._limits_given = (limit, limit_per_host)
+        limit = limit or 0
         limit_per_host = limit_per_host or 0
         if limit < 0 or limit_per_host < 0:
             raise ValueError("limit and limit_per_host must be >= 0")
@@ -291,14 +293,14 @@ class BaseConnector:
     # -- properties ----------------------------------------------------------
 
     @property
-    def limit(self) -> int:
-        """Connections allowed in use at once (0 means no limit)."""
-        return self._pool.limit
+    def limit(self) -> Optional[int]:
+        """Connections allowed in use at once (0 or None: no limit), as given."""
+        return self._limits_given[0]
 
     @property
-    def limit_per_host(self) -> int:
-        """Connections allowed in use at once per endpoint (0 means no limit)."""
-        return self._pool.limit_per_host
+    def limit_per_host(self) -> Optional[int]:
+        """Connections allowed in use at once per endpoint (0 or None: no limit), as given."""
+        return self._limits_given[1]
 
     @property
     def force_close(self) -> bool:

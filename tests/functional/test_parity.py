@@ -541,10 +541,16 @@ async def test_force_close_says_connection_close(aiohttp_server) -> None:
 async def test_connector_limits_of_none_mean_no_limit(aiohttp_server) -> None:
     server = await aiohttp_server(_app(_echo_framing))
     connector = aioclient.TCPConnector(limit=None, limit_per_host=None)
-    assert (connector.limit, connector.limit_per_host) == (0, 0)
+    assert (connector.limit, connector.limit_per_host) == (None, None)  # as given, as aiohttp
     async with aioclient.ClientSession(connector=connector) as session:
-        async with session.get(server.make_url("/")) as resp:
-            assert resp.status == 200
+        # No limit: more requests in flight than the default limit of 100.
+        statuses = await asyncio.gather(*(session.get(server.make_url("/")) for _ in range(120)))
+        assert [r.status for r in statuses] == [200] * 120
+        for resp in statuses:
+            resp.release()
+    default = aioclient.TCPConnector()
+    assert (default.limit, default.limit_per_host) == (100, 0)
+    await default.close()
 
 
 async def test_unclosed_session_is_reported_to_the_loop(aiohttp_server) -> None:
