@@ -29,6 +29,7 @@ from typing import (
 )
 
 from .exceptions import (
+    ClientConnectionError,
     ClientConnectionResetError,
     ClientConnectorCertificateError,
     ClientConnectorDNSError,
@@ -488,7 +489,8 @@ class BaseConnector:
             self._cleanup_handle = None
         waiting = []
         for proto in list(self._all):
-            proto.close()
+            # A request still using its connection learns why it ended, as in aiohttp.
+            proto.close(ClientConnectionError("Connector is closed.") if proto.acquired else None)
             if not proto.closed.done():
                 waiting.append(proto.closed)
         self._all.clear()

@@ -509,8 +509,11 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
 
     # -- teardown ------------------------------------------------------------
 
-    def close(self) -> None:
-        """Close the transport now (pending reads fail with the error set, if any)."""
+    def close(self, exc: Optional[BaseException] = None) -> None:
+        """Close the transport now. Pending reads fail with ``exc`` if given, else with
+        the error already seen, else with ``ServerDisconnectedError``."""
+        if exc is not None:
+            self._fail(exc)
         self._cancel_read_timer()
         transport = self.transport
         if transport is not None:
