@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use ring::rand::{SecureRandom, SystemRandom};
 
 const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -289,17 +289,30 @@ impl Codec {
 
     fn deflate_message(&mut self, payload: &[u8]) -> Vec<u8> {
         let compressor = self.compressor.as_mut().expect("deflate negotiated");
-        let mut out = Vec::with_capacity(payload.len() / 2 + 64);
+        // Room for the worst case (stored blocks: zlib's compressBound plus the flush),
+        // so the usual message takes one call of each kind below.
+        let n = payload.len();
+        let mut out = Vec::with_capacity(n + (n >> 12) + (n >> 14) + (n >> 25) + 64);
         let mut input = payload;
-        loop {
-            out.reserve(input.len() + 64);
+        // All the input first, without flushing...
+        while !input.is_empty() {
+            if out.len() == out.capacity() {
+                out.reserve(input.len() / 2 + 1024);
+            }
             let before_in = compressor.total_in();
-            let status = compressor
-                .compress_vec(input, &mut out, FlushCompress::Sync)
+            compressor
+                .compress_vec(input, &mut out, FlushCompress::None)
                 .expect("deflate cannot fail");
-            let used = (compressor.total_in() - before_in) as usize;
-            input = &input[used..];
-            if input.is_empty() && out.capacity() > out.len() && status != Status::BufError {
+            input = &input[(compressor.total_in() - before_in) as usize..];
+        }
+        // ...then one sync flush, called again only while it fills the output (a flush
+        // that stops for room must be resumed, not started over with more input).
+        loop {
+            out.reserve(1024);
+            compressor
+                .compress_vec(&[], &mut out, FlushCompress::Sync)
+                .expect("deflate cannot fail");
+            if out.len() < out.capacity() {
                 break;
             }
         }

@@ -266,6 +266,46 @@ fn permessage_deflate_round_trip_and_negotiation() {
 }
 
 #[test]
+fn large_compressed_messages_inflate_to_what_was_sent() {
+    // Incompressible data makes stored blocks larger than the input: the compressor's
+    // output fills up mid-flush, which once lost or duplicated bytes (2 MB and 5 MB).
+    let deflate = Deflate {
+        client_no_context_takeover: true,
+        server_no_context_takeover: false,
+        client_max_window_bits: 15,
+        server_max_window_bits: 15,
+    };
+    let mut codec = Codec::new(0, Some(deflate));
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for size in [0usize, 1, 65_536, 1_500_000, 2_000_000, 5_000_000] {
+        let noise: Vec<u8> = (0..size)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        let text_like = b"some text, ".repeat(size / 11 + 1);
+        for payload in [&noise[..], &text_like[..size]] {
+            let mut out = Vec::new();
+            codec.encode(Opcode::Binary, payload, true, true, &mut out);
+            let (first, mut body) = unmask(&out);
+            assert_eq!(first, 0xC2, "RSV1 set on a compressed message");
+            body.extend_from_slice(&[0, 0, 0xff, 0xff]);
+            let mut d = flate2::write::DeflateDecoder::new(Vec::new());
+            d.write_all(&body).unwrap();
+            d.flush().unwrap();
+            assert!(
+                d.get_ref() == payload,
+                "{size} bytes came back as {}",
+                d.get_ref().len()
+            );
+        }
+    }
+}
+
+#[test]
 fn deflate_bomb_stops_at_the_limit() {
     let deflate = Deflate {
         client_no_context_takeover: false,
