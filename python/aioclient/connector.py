@@ -489,8 +489,10 @@ class BaseConnector:
             self._cleanup_handle = None
         waiting = []
         for proto in list(self._all):
-            # A request still using its connection learns why it ended, as in aiohttp.
-            proto.close(ClientConnectionError("Connector is closed.") if proto.acquired else None)
+            # A request still using its connection learns why it ended, as in aiohttp
+            # (a WebSocket keeps reporting its own way: code 1006 and a reset).
+            in_use = proto.acquired and not proto.upgraded
+            proto.close(ClientConnectionError("Connector is closed.") if in_use else None)
             if not proto.closed.done():
                 waiting.append(proto.closed)
         self._all.clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple
 
 from . import _core
@@ -36,18 +37,25 @@ _Informational = _core.Informational
 _HandshakeDone = _core.HandshakeDone
 _ProtocolError = _core.ProtocolError
 
-# The transport reads into one buffer per thread (``get_buffer``): every read is handled
-# before the next one starts, so the connections of a thread's loops can share it. Reads
-# then allocate nothing. (asyncio's own reads make a 256 KiB ``bytes`` each time, which
-# glibc may serve with mmap, mremap and munmap plus page faults, depending on the heap.)
+# The transport reads into one buffer per event loop (``get_buffer``): a loop handles
+# each read before the next one starts and runs in one thread at a time, so its
+# connections can share it. Reads then allocate nothing. (asyncio's own reads make a
+# 256 KiB ``bytes`` each time, which glibc may serve with mmap, mremap and munmap plus
+# page faults, depending on the heap.)
 _READ_BUFFER_SIZE = 256 * 1024
-_read_buffers = threading.local()
+_read_buffers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, bytearray]" = weakref.WeakKeyDictionary()
+_read_buffers_lock = threading.Lock()
 
 
-def _thread_read_buffer() -> bytearray:
-    buffer = getattr(_read_buffers, "buffer", None)
-    if buffer is None:
-        buffer = _read_buffers.buffer = bytearray(_READ_BUFFER_SIZE)
+def _loop_read_buffer(loop: asyncio.AbstractEventLoop) -> bytearray:
+    """The read buffer of ``loop``'s connections."""
+    with _read_buffers_lock:
+        try:
+            buffer = _read_buffers.get(loop)
+            if buffer is None:
+                buffer = _read_buffers[loop] = bytearray(_READ_BUFFER_SIZE)
+        except TypeError:  # a loop that cannot be weakly referenced: a buffer of its own
+            buffer = bytearray(64 * 1024)
     return buffer
 
 
@@ -107,7 +115,7 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
     ) -> None:
         self._loop = loop
         self._conn = _core.Connection(max_line_size, max_field_size, max_headers)
-        self._read_buffer = _thread_read_buffer()
+        self._read_buffer = _loop_read_buffer(loop)
         self._head_limits = (max_line_size, max_field_size, max_headers)
         self.transport: Optional[asyncio.Transport] = None
         self.key: Optional[ConnectionKey] = None

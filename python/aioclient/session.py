@@ -857,10 +857,9 @@ class ClientSession:
         if chunked:
             return None
         plan = _FastPlan(url, connection_key(req, self._connector), head, req.request_info, getversion(headers), method == "HEAD")
-        plans = self._fast_plans.setdefault(method, {})
-        if len(plans) >= _MAX_FAST_PLANS:
-            plans.clear()
-        plans[str_or_url] = plan
+        if sum(map(len, self._fast_plans.values())) >= _MAX_FAST_PLANS:
+            self._fast_plans.clear()  # a bound on all of them, whatever the methods
+        self._fast_plans.setdefault(method, {})[str_or_url] = plan
         return plan
 
     def _cookie_header(self, url: URL, request_cookies: Optional[List[Tuple[str, str]]]) -> Optional[str]:

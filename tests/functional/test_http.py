@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import socket
+import threading
 import zlib
 
 import brotlicffi
@@ -1114,3 +1115,89 @@ async def test_request_context_manager_awaited_or_dropped(aiohttp_server) -> Non
             assert await resp.text() == "hi"
         assert not resp._in_context
         assert resp.closed
+
+
+async def test_a_loop_run_by_another_thread_keeps_its_own_read_buffer(aiohttp_server) -> None:
+    # Loop L's connections are made in thread A; then thread B runs L while A runs a
+    # loop of its own. Reads share a buffer per loop, never per thread: no mixing.
+    patterns = {i: bytes([65 + i]) * (1 << 20) for i in range(2)}
+
+    async def body(request: web.Request) -> web.Response:
+        return web.Response(body=patterns[int(request.match_info["i"])])
+
+    app = web.Application()
+    app.router.add_get("/b/{i}", body)
+    server = await aiohttp_server(app)
+
+    async def fetch(session: aioclient.ClientSession, i: int) -> int:
+        bad = 0
+        for _ in range(15):
+            async with session.get(server.make_url(f"/b/{i}")) as resp:
+                async for chunk in resp.content.iter_chunked(1 << 16):
+                    bad += bool(chunk.strip(bytes([65 + i])))
+        return bad
+
+    loop_l = asyncio.new_event_loop()
+    holder: dict = {}
+    warmed = threading.Event()
+
+    def thread_a() -> None:
+        async def warm() -> None:
+            holder["session"] = aioclient.ClientSession()
+            await asyncio.gather(fetch(holder["session"], 0), fetch(holder["session"], 0))
+
+        loop_l.run_until_complete(warm())
+        warmed.set()
+
+        async def own() -> int:
+            async with aioclient.ClientSession() as session:
+                return sum(await asyncio.gather(fetch(session, 1), fetch(session, 1)))
+
+        holder["a"] = asyncio.run(own())
+
+    def thread_b() -> None:
+        warmed.wait(10)
+
+        async def on_l() -> int:
+            session = holder["session"]
+            try:
+                return sum(await asyncio.gather(fetch(session, 0), fetch(session, 0)))
+            finally:
+                await session.close()
+
+        holder["b"] = loop_l.run_until_complete(on_l())
+
+    try:
+        await asyncio.gather(asyncio.to_thread(thread_a), asyncio.to_thread(thread_b))
+    finally:
+        loop_l.close()
+    assert (holder["a"], holder["b"]) == (0, 0)
+
+
+async def test_a_tiny_read_bufsize_still_reads_in_large_pieces(aiohttp_server) -> None:
+    blob = bytes(range(256)) * 4096  # 1 MiB
+
+    async def big(request: web.Request) -> web.Response:
+        return web.Response(body=blob)
+
+    server = await aiohttp_server(_app(big=big))
+    async with aioclient.ClientSession(read_bufsize=1) as session:
+        async with session.get(server.make_url("/big")) as resp:
+            chunks = [chunk async for chunk in resp.content.iter_any()]
+    assert b"".join(chunks) == blob
+    # read_bufsize bounds what is buffered, not how the bytes are cut: not a bytes
+    # object per byte (reads are at least 64 KiB).
+    assert len(chunks) <= 2 * len(blob) // (64 * 1024) + 2
+
+
+async def test_the_fast_plan_cache_is_bounded_across_methods(aiohttp_server) -> None:
+    async def any_method(request: web.Request) -> web.Response:
+        return web.Response(text=request.method)
+
+    server = await aiohttp_server(_app(any=any_method))
+    async with aioclient.ClientSession() as session:
+        for method in ("GET", "DELETE", "OPTIONS", "POST", "PUT", "PATCH"):
+            for i in range(60):  # 360 plans in all, 60 per method
+                async with session.request(method, server.make_url(f"/any?i={i}")) as resp:
+                    assert await resp.text() == method
+        assert 0 < sum(map(len, session._fast_plans.values())) <= 256

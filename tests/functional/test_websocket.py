@@ -526,3 +526,16 @@ async def test_handshake_leniency_as_aiohttp(aiohttp_server, compress, header, v
             assert ws.compress == compress
             await ws.send_str("b" * 3000)
             assert await ws.receive_str() == "b" * 3000
+
+
+async def test_closing_the_session_under_a_receive_reports_as_aiohttp(aiohttp_server) -> None:
+    server = await aiohttp_server(_echo_app())
+    session = aioclient.ClientSession()
+    ws = await session.ws_connect(_ws_url(server))
+    receiving = asyncio.ensure_future(ws.receive())
+    await asyncio.sleep(0.05)
+    await session.close()
+    msg = await asyncio.wait_for(receiving, 5)
+    assert msg.type == aioclient.WSMsgType.CLOSED
+    assert (ws.closed, ws.close_code) == (True, 1006)
+    assert isinstance(ws.exception(), aioclient.ClientConnectionResetError)

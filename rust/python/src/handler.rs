@@ -12,6 +12,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PySlice, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::{Connection, EndOfMessage, ResponseHead};
 
@@ -164,7 +165,9 @@ impl HandlerBase {
                 // saves asyncio's 256 KiB allocation per read, which in some heap
                 // layouts was an mmap, munmap and two page faults per request.
                 let data = unsafe { &buffer.bind(py).as_bytes()[..*n] };
-                let piece = slf.borrow().read_bufsize;
+                // Not below a read's floor: a tiny read_bufsize must not mean a
+                // bytes object per few bytes.
+                let piece = slf.borrow().read_bufsize.max(MIN_READ);
                 conn.borrow_mut().receive_slice(py, data, None, piece)
             }
             (Input::Buffer(_), None) => unreachable!("a buffer read has a buffer"),
@@ -223,6 +226,48 @@ impl HandlerBase {
             head_limits: (8190, 8190, 128),
             ..Default::default()
         }
+    }
+
+    /// The Python objects held here, for the cycle collector: a handler sits in cycles
+    /// (transport <-> protocol, waiter callbacks) that an unclosed session leaves.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for object in [
+            &self.event_loop,
+            &self.transport,
+            &self.head_waiter,
+            &self.continue_waiter,
+            &self.payload,
+            &self.on_message_complete,
+            &self.exception,
+            &self.read_timer,
+            &self.read_view,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            visit.call(object)?;
+        }
+        if let Some(conn) = &self.conn {
+            visit.call(conn)?;
+        }
+        if let Some(buffer) = &self.read_buffer {
+            visit.call(buffer)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.event_loop = None;
+        self.transport = None;
+        self.head_waiter = None;
+        self.continue_waiter = None;
+        self.payload = None;
+        self.on_message_complete = None;
+        self.exception = None;
+        self.read_timer = None;
+        self.read_view = None;
+        self.conn = None;
+        self.read_buffer = None;
     }
 
     /// True while the transport is open and no error has been seen.
