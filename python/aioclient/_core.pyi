@@ -173,14 +173,7 @@ class HandlerBase:
 class WebSocketCodec:
     """RFC 6455 client codec with permessage-deflate."""
 
-    def __new__(cls, max_msg_size: int, deflate_header: Optional[bytes] = None) -> WebSocketCodec:
-        """``deflate_header``: the server's Sec-WebSocket-Extensions answer; ValueError
-        (aiohttp's message) when it cannot be accepted."""
-    @property
-    def deflate_window_bits(self) -> int:
-        """Our negotiated deflate window; 0 without deflate."""
-    @property
-    def client_no_context_takeover(self) -> bool: ...
+    def __new__(cls, max_msg_size: int, deflate_header: Optional[bytes] = None) -> WebSocketCodec: ...
     def encode(self, opcode: int, payload: bytes, fin: bool = True, compress: bool = True) -> bytes: ...
     def encode_close(self, code: Optional[int] = None, reason: str = "") -> bytes: ...
     def receive(self, data: bytes) -> list[tuple[int, object, object]]:

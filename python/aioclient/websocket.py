@@ -6,8 +6,9 @@ import asyncio
 import dataclasses
 from collections import deque
 import json as _json
+import re
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Callable, Deque, Iterable, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Deque, Iterable, NamedTuple, Optional, Tuple, Union
 
 from multidict import CIMultiDict
 from yarl import URL
@@ -541,12 +542,48 @@ _PING = int(WSMsgType.PING)
 
 # The server's permessage-deflate answer, parsed as aiohttp's client parses it
 # (aiohttp/_websocket/helpers.py): the parameters of the first permessage-deflate.
+_DEFLATE_SPLIT = re.compile(r"permessage-deflate([^,]+)?")
+_DEFLATE_PARAMS = re.compile(
+    r"^(?:;\s*(?:"
+    r"(server_no_context_takeover)|"
+    r"(client_no_context_takeover)|"
+    r"(server_max_window_bits(?:=(\d+))?)|"
+    r"(client_max_window_bits(?:=(\d+))?)))*$"
+)
+
+
 def _deflate_offer(compress: int) -> str:
     """The Sec-WebSocket-Extensions offer for ``compress`` (the server's window bits)."""
     if not 9 <= compress <= 15:
         raise ValueError("Compress wbits must between 9 and 15, zlib does not support wbits=8")
     offer = "permessage-deflate; client_max_window_bits"
     return offer if compress == 15 else f"{offer}; server_max_window_bits={compress}"
+
+
+def _parse_deflate_answer(header: str) -> Tuple[int, bool, Optional[str]]:
+    """``(window bits, client_no_context_takeover, codec header)`` from the server's answer.
+
+    Accepts what aiohttp accepts: ``server_max_window_bits`` is not checked (we
+    inflate with the largest window, which reads any smaller one); an out-of-range
+    ``client_max_window_bits`` or an unknown parameter raises ``ValueError``. The
+    codec header is the answer normalised for the Rust codec; None: no deflate.
+    """
+    found = _DEFLATE_SPLIT.search(header)
+    if found is None:
+        return 0, False, None
+    params = _DEFLATE_PARAMS.match(found.group(1) or "")
+    if params is None:
+        raise ValueError("Extension for deflate not supported" + (found.group(1) or ""))
+    bits = int(params.group(6)) if params.group(6) else 15
+    if not 9 <= bits <= 15:
+        raise ValueError("Invalid window size")
+    notakeover = bool(params.group(2))
+    codec_header = f"permessage-deflate; client_max_window_bits={bits}"
+    if notakeover:
+        codec_header += "; client_no_context_takeover"
+    if params.group(1):
+        codec_header += "; server_no_context_takeover"
+    return bits, notakeover, codec_header
 
 
 async def ws_connect(
@@ -641,8 +678,8 @@ async def ws_connect(
         # Without an offer, an extension in the answer is ignored (as aiohttp does).
         extension = resp.headers.get("Sec-WebSocket-Extensions") if compress else None
         try:
-            # The answer is parsed (and refused, as aiohttp would) by the codec itself.
-            codec = _core.WebSocketCodec(max_msg_size, extension.encode("utf-8", "surrogateescape") if extension else None)
+            window_bits, notakeover, codec_header = _parse_deflate_answer(extension) if extension else (0, False, None)
+            codec = _core.WebSocketCodec(max_msg_size, codec_header.encode() if codec_header else None)
         except ValueError as exc:
             raise WSServerHandshakeError(resp.request_info, resp.history, message=str(exc), status=resp.status, headers=resp.headers) from exc
     except BaseException:
@@ -672,8 +709,8 @@ async def ws_connect(
         autoclose=autoclose,
         autoping=autoping,
         heartbeat=heartbeat,
-        compress=codec.deflate_window_bits,
-        client_notakeover=codec.client_no_context_takeover,
+        compress=window_bits,
+        client_notakeover=notakeover,
         decode_text=decode_text,
         loop=session._loop,
     )

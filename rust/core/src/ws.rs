@@ -73,17 +73,15 @@ pub enum WsError {
         /// The limit.
         limit: usize,
     },
-    /// Bad permessage-deflate data (1002).
+    /// Bad permessage-deflate data or negotiation (1002 / handshake error).
     Deflate(String),
-    /// The server's handshake answer cannot be accepted (the message says why).
-    Handshake(String),
 }
 
 impl WsError {
     /// The close code to send for this error.
     pub fn close_code(&self) -> u16 {
         match self {
-            WsError::Protocol(_) | WsError::Deflate(_) | WsError::Handshake(_) => 1002,
+            WsError::Protocol(_) | WsError::Deflate(_) => 1002,
             WsError::InvalidUtf8 => 1007,
             WsError::MessageTooBig { .. } => 1009,
         }
@@ -99,7 +97,6 @@ impl fmt::Display for WsError {
                 write!(f, "Message size {size} exceeds limit {limit}")
             }
             WsError::Deflate(why) => write!(f, "permessage-deflate: {why}"),
-            WsError::Handshake(why) => write!(f, "{why}"),
         }
     }
 }
@@ -171,58 +168,42 @@ pub struct Deflate {
 
 impl Deflate {
     /// Parse the server's answer; `Ok(None)` when it did not accept the extension.
-    ///
-    /// Accepts what aiohttp's client accepts, with its messages: the flags, and window
-    /// sizes as digits. `client_max_window_bits` (no value: 15) must be 9 to 15
-    /// ("Invalid window size"); `server_max_window_bits` is not checked, since we
-    /// inflate with the largest window, which reads any smaller one. Any other
-    /// parameter refuses the answer ("Extension for deflate not supported; ...").
     pub fn from_response(header: &[u8]) -> Result<Option<Deflate>, WsError> {
         let text = std::str::from_utf8(header)
-            .map_err(|_| WsError::Handshake("Extension for deflate not supported".into()))?;
+            .map_err(|_| WsError::Deflate("extension header is not UTF-8".into()))?;
         for extension in text.split(',') {
-            let extension = extension.trim();
-            let Some(rest) = extension.strip_prefix("permessage-deflate") else {
+            let mut params = extension.split(';').map(str::trim);
+            if params.next() != Some("permessage-deflate") {
                 continue;
-            };
-            if !rest.is_empty() && !rest.trim_start().starts_with(';') {
-                continue; // another extension whose name starts the same way
             }
-            let unsupported =
-                || WsError::Handshake(format!("Extension for deflate not supported{rest}"));
             let mut d = Deflate {
                 client_no_context_takeover: false,
                 server_no_context_takeover: false,
                 client_max_window_bits: 15,
                 server_max_window_bits: 15,
             };
-            for param in rest.split(';').skip(1).map(str::trim) {
+            for param in params {
                 let (name, value) = match param.split_once('=') {
                     Some((n, v)) => (n.trim(), Some(v.trim().trim_matches('"'))),
                     None => (param, None),
                 };
-                let bits = match value {
-                    None => None,
-                    Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
-                        Some(v.parse::<u32>().unwrap_or(u32::MAX))
+                let bits = |v: Option<&str>| -> Result<u8, WsError> {
+                    let n: u8 = v
+                        .and_then(|v| v.parse().ok())
+                        .ok_or_else(|| WsError::Deflate(format!("bad {name}")))?;
+                    if (8..=15).contains(&n) {
+                        Ok(n.max(9))
+                    } else {
+                        Err(WsError::Deflate(format!("bad {name}={n}")))
                     }
-                    Some(_) => return Err(unsupported()),
                 };
-                match (name, bits) {
-                    ("client_no_context_takeover", None) => d.client_no_context_takeover = true,
-                    ("server_no_context_takeover", None) => d.server_no_context_takeover = true,
-                    ("client_max_window_bits", bits) => {
-                        let bits = bits.unwrap_or(15);
-                        if !(9..=15).contains(&bits) {
-                            return Err(WsError::Handshake("Invalid window size".into()));
-                        }
-                        d.client_max_window_bits = bits as u8;
-                    }
-                    ("server_max_window_bits", bits) => {
-                        d.server_max_window_bits =
-                            bits.filter(|b| (9..=15).contains(b)).unwrap_or(15) as u8;
-                    }
-                    _ => return Err(unsupported()),
+                match name {
+                    "client_no_context_takeover" => d.client_no_context_takeover = true,
+                    "server_no_context_takeover" => d.server_no_context_takeover = true,
+                    "client_max_window_bits" => d.client_max_window_bits = bits(value)?,
+                    "server_max_window_bits" => d.server_max_window_bits = bits(value)?,
+                    "" => {}
+                    other => return Err(WsError::Deflate(format!("unknown parameter {other}"))),
                 }
             }
             return Ok(Some(d));
@@ -249,11 +230,6 @@ pub struct Codec {
 }
 
 impl Codec {
-    /// The negotiated permessage-deflate parameters, if any.
-    pub fn deflate(&self) -> Option<Deflate> {
-        self.deflate
-    }
-
     /// A codec with a message size limit (0: none) and negotiated deflate, if any.
     pub fn new(max_msg_size: usize, deflate: Option<Deflate>) -> Codec {
         Codec {

