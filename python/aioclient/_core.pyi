@@ -135,7 +135,8 @@ class HandlerBase:
     payload: Any
     on_message_complete: Optional[Callable[[Any], None]]
     _exception: Optional[BaseException]
-    _read_timeout: Optional[float]
+    @property
+    def _read_timeout(self) -> Optional[float]: ...
     _read_timer: Any
     _read_bufsize: int
     _head_limits: tuple[int, int, int]
@@ -147,9 +148,11 @@ class HandlerBase:
     _read_buffer: Optional[bytearray]
     def __new__(cls, *args: Any, **kwargs: Any) -> HandlerBase: ...
     @property
-    def is_connected(self) -> bool: ...
-    @property
     def reusable(self) -> bool: ...
+    def prepare(self, read_timeout: Optional[float], read_bufsize: int, head_limits: tuple[int, int, int]) -> None:
+        """Settings for the next response (``sock_read``, buffer size, head limits)."""
+    def set_read_timeout(self, timeout: Optional[float]) -> None:
+        """``sock_read``: the longest gap allowed between two reads (0 or None: none)."""
     def get_buffer(self, sizehint: int) -> memoryview:
         """The shared read buffer, up to twice ``_read_bufsize`` (asyncio.BufferedProtocol)."""
     def buffer_updated(self, nbytes: int) -> None:

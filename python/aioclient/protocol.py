@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import _core
 from .exceptions import (
@@ -130,7 +130,6 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         self._drain_waiter: Optional[asyncio.Future[None]] = None
         self._writing_paused = False
         self._exception: Optional[BaseException] = None
-        self._read_timeout: Optional[float] = None
         self._read_timer: Optional[asyncio.TimerHandle] = None
         self.received_any = False
         self.idle_since = 0.0
@@ -150,20 +149,6 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
     def upgraded(self) -> bool:
         """True after a 101 response or a 2xx answer to CONNECT: a raw byte pipe now."""
         return self._conn.is_upgraded
-
-    def prepare(self, read_timeout: Optional[float], read_bufsize: int, head_limits: Tuple[int, int, int]) -> None:
-        """Settings for the next response: ``sock_read`` (the longest gap allowed
-        between two reads), the body stream's buffer size, and the head size limits
-        ``(max_line_size, max_field_size, max_headers)``."""
-        self._read_timeout = read_timeout or None  # 0 disables it, as in aiohttp
-        self._read_bufsize = read_bufsize
-        if head_limits != self._head_limits:
-            self._head_limits = head_limits
-            self._conn.set_limits(*head_limits)
-
-    def set_read_timeout(self, timeout: Optional[float]) -> None:
-        """``sock_read``: the longest gap allowed between two reads of a response."""
-        self._read_timeout = timeout or None
 
     # -- asyncio.Protocol ----------------------------------------------------
 

@@ -104,26 +104,6 @@ class ClientResponse:
         if traces is not None:
             self._traces = traces
 
-    @classmethod
-    def _whole(
-        cls, method: str, url: URL, real_url: URL, request_info: RequestInfo, session: "ClientSession", head: Any, body: bytes, read_bufsize: int
-    ) -> "ClientResponse":
-        """``__init__`` and ``_start`` in one for the fast path's common case: the head
-        and the whole body arrived together (``url`` is ``real_url`` without fragment)."""
-        self = cls.__new__(cls)
-        self.method = method
-        self._real_url = real_url
-        self.url = url
-        self._request_info = request_info
-        self._session = session
-        self._head = head
-        self.status = head.status
-        self.reason = head.reason.decode("latin-1")
-        self.version = HttpVersion11 if head.version_minor == 1 else HttpVersion10
-        self._content = body
-        self._read_bufsize = read_bufsize
-        return self
-
     def _start(self, head: Any, payload: Union[StreamReader, bytes], proto: "ResponseHandler", connector: "BaseConnector") -> None:
         """Take the parsed head and the body (a stream, or the whole body as bytes)
         from the connection."""

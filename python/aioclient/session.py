@@ -166,15 +166,13 @@ class _Deadlines:
 
 
 class _FastPlan:
-    """What never changes between two plain requests to one URL: the parsed URL (and
-    the response's URL, without fragment), the pool key, the encoded head and the
-    request info (see ``_fast_request``)."""
+    """What never changes between two plain requests to one URL: the parsed URL, the
+    pool key, the encoded head and the request info (see ``_fast_request``)."""
 
-    __slots__ = ("url", "response_url", "key", "head", "request_info", "headers_version", "no_body")
+    __slots__ = ("url", "key", "head", "request_info", "headers_version", "no_body")
 
     def __init__(self, url: URL, key: ConnectionKey, head: bytes, request_info: RequestInfo, headers_version: int, no_body: bool) -> None:
         self.url = url
-        self.response_url = url.with_fragment(None) if url.raw_fragment else url
         self.key = key
         self.head = head
         self.request_info = request_info
@@ -780,11 +778,8 @@ class ClientSession:
                 raise
             if heads is not None:
                 heads.discard(waiter)
-            if payload.__class__ is bytes:
-                resp = ClientResponse._whole(method, plan.response_url, plan.url, plan.request_info, self, head, payload, proto._read_bufsize)
-            else:
-                resp = ClientResponse(method, plan.url, plan.request_info, None, self)
-                resp._start(head, payload, proto, connector)
+            resp = ClientResponse(method, plan.url, plan.request_info, None, self)
+            resp._start(head, payload, proto, connector)
             redirect = allow_redirects and resp.status in REDIRECT_STATUSES
             if heads is not None and (redirect or (payload.__class__ is not bytes and not payload._eof)):
                 # The body (or the redirect chain) still runs under the same total.
@@ -804,10 +799,7 @@ class ClientSession:
             deadline.watch(resp)
         if self._raise_for_status:
             resp.raise_for_status()
-        if context is not None:
-            context._resp = resp
-            resp._in_context = True
-        return resp
+        return _entered(context, resp)
 
     async def _follow_from_fast(self, method: str, plan: _FastPlan, resp: ClientResponse, deadline: Optional[_Deadline]) -> Optional[ClientResponse]:
         """The first hop of a redirect taken by the fast path: the rest of the chain is

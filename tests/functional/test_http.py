@@ -1100,13 +1100,23 @@ async def test_loops_in_several_threads_get_their_own_bodies(aiohttp_server) -> 
 
 
 async def test_request_context_manager_awaited_or_dropped(aiohttp_server) -> None:
+    import gc
+    import warnings
+
+    paths: list = []
+
     async def hello(request: web.Request) -> web.Response:
+        paths.append(request.path)
         return web.Response(text="hi")
 
-    server = await aiohttp_server(_app(hello=hello))
+    server = await aiohttp_server(_app(hello=hello, unused=hello))
     async with aioclient.ClientSession() as session:
-        unused = session.get(server.make_url("/hello"))
-        unused.close()  # nothing was started: nothing to warn about or leak
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            session.get(server.make_url("/unused"))  # made, never awaited
+            gc.collect()
+        # Nothing was started: no request sent, no "never awaited" coroutine left over.
+        assert [str(w.message) for w in caught] == []
         resp = await session.get(server.make_url("/hello"))
         assert await resp.text() == "hi"
         resp.release()
@@ -1115,7 +1125,7 @@ async def test_request_context_manager_awaited_or_dropped(aiohttp_server) -> Non
             assert await resp.text() == "hi"
         assert not resp._in_context
         assert resp.closed
-
+    assert paths == ["/hello", "/hello"]
 
 async def test_a_loop_run_by_another_thread_keeps_its_own_read_buffer(aiohttp_server) -> None:
     # Loop L's connections are made in thread A; then thread B runs L while A runs a

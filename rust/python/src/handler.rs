@@ -40,7 +40,8 @@ pub(crate) struct HandlerBase {
     on_message_complete: Option<PyObject>,
     #[pyo3(get, set, name = "_exception")]
     exception: Option<PyObject>,
-    #[pyo3(get, set, name = "_read_timeout")]
+    /// Set through `prepare` / `set_read_timeout` (0 means none).
+    #[pyo3(get, name = "_read_timeout")]
     read_timeout: Option<f64>,
     #[pyo3(get, set, name = "_read_timer")]
     read_timer: Option<PyObject>,
@@ -273,12 +274,6 @@ impl HandlerBase {
         self.read_buffer = None;
     }
 
-    /// True while the transport is open and no error has been seen.
-    #[getter]
-    fn is_connected(&self) -> bool {
-        self.transport.is_some() && self.exception.is_none()
-    }
-
     /// True when the connection may carry another request.
     #[getter]
     fn reusable(&self, py: Python<'_>) -> PyResult<bool> {
@@ -327,7 +322,36 @@ impl HandlerBase {
         Self::feed(slf, Input::Bytes(data))
     }
 
-    /// Send a request without a body (the session's fast path) with its settings;
+    /// Settings for the next response: `sock_read` (the longest gap allowed between two
+    /// reads), the body stream's buffer size, and the head size limits
+    /// `(max_line_size, max_field_size, max_headers)`.
+    #[pyo3(signature = (read_timeout, read_bufsize, head_limits))]
+    fn prepare(
+        &mut self,
+        py: Python<'_>,
+        read_timeout: Option<f64>,
+        read_bufsize: usize,
+        head_limits: (usize, usize, usize),
+    ) -> PyResult<()> {
+        self.set_read_timeout(read_timeout);
+        self.read_bufsize = read_bufsize;
+        if head_limits != self.head_limits {
+            self.head_limits = head_limits;
+            self.conn(py)?
+                .borrow_mut()
+                .set_limits(head_limits.0, head_limits.1, head_limits.2);
+        }
+        Ok(())
+    }
+
+    /// `sock_read`: the longest gap allowed between two reads (0 or None: no limit, as
+    /// in aiohttp).
+    #[pyo3(signature = (timeout))]
+    fn set_read_timeout(&mut self, timeout: Option<f64>) {
+        self.read_timeout = timeout.filter(|&t| t != 0.0);
+    }
+
+    /// `prepare`, then send a request without a body (the session's fast path);
     /// returns the future of `(head, body)`. `on_message_complete` runs when the
     /// response ends.
     #[allow(clippy::too_many_arguments)]
@@ -349,14 +373,7 @@ impl HandlerBase {
             if let Some(exc) = &this.exception {
                 return Err(PyErr::from_value(exc.bind(py).clone()));
             }
-            this.read_timeout = read_timeout.filter(|&t| t != 0.0); // 0 disables it
-            this.read_bufsize = read_bufsize;
-            if head_limits != this.head_limits {
-                this.head_limits = head_limits;
-                this.conn(py)?
-                    .borrow_mut()
-                    .set_limits(head_limits.0, head_limits.1, head_limits.2);
-            }
+            this.prepare(py, read_timeout, read_bufsize, head_limits)?;
             this.on_message_complete = Some(on_message_complete);
             this.received_any = false;
             this.request_chunked = false;
