@@ -16,15 +16,31 @@ __all__ = ("StreamReader", "EmptyStreamReader", "EMPTY_PAYLOAD")
 
 
 class _Iter:
-    __slots__ = ("_read",)
+    """The async iterators of a StreamReader: each step is one ``read`` (a ``b""`` or
+    ``(b"", False)`` answer ends the iteration). ``piece`` says what a step takes when
+    data is already buffered, without making the read's coroutine: ``n > 0`` up to n
+    bytes, ``-1`` all that is buffered; None always goes through ``read``."""
 
-    def __init__(self, read: Callable[[], Any]) -> None:
+    __slots__ = ("_reader", "_read", "_piece")
+
+    def __init__(self, reader: "StreamReader", read: Callable[[], Any], piece: Optional[int] = None) -> None:
+        self._reader = reader
         self._read = read
+        self._piece = piece
 
     def __aiter__(self) -> "_Iter":
         return self
 
     async def __anext__(self) -> Any:
+        reader = self._reader
+        piece = self._piece
+        if piece is not None:
+            while reader._exception is None:
+                if reader._buffer:
+                    return reader._take(piece)
+                if reader._eof:
+                    raise StopAsyncIteration
+                await reader._wait("read")
         value = await self._read()
         if value == b"" or value == (b"", False):
             raise StopAsyncIteration
@@ -119,11 +135,14 @@ class StreamReader:
 
     def feed_data(self, data: bytes) -> None:
         """Add body bytes (called by the protocol)."""
-        if not data:
-            return
-        self._buffer.append(data)
-        self._size += len(data)
-        self._total_bytes += len(data)
+        if data:
+            self._feed_pieces((data,), len(data))
+
+    def _feed_pieces(self, pieces: Any, size: int) -> None:
+        """Add the non-empty ``pieces`` of one read, ``size`` bytes in all."""
+        self._buffer.extend(pieces)
+        self._size += size
+        self._total_bytes += size
         if self._reading_all:
             return  # read() takes everything at the end: no wake-ups, no pausing
         self._wake()
@@ -334,18 +353,18 @@ class StreamReader:
 
     def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
         """Iterate in pieces of at most ``n`` bytes."""
-        return _Iter(lambda: self.read(n))  # type: ignore[return-value]
+        return _Iter(self, lambda: self.read(n), n if n > 0 else None)  # type: ignore[return-value]
 
     def iter_any(self) -> AsyncIterator[bytes]:
         """Iterate over pieces as they arrive."""
-        return _Iter(self.readany)  # type: ignore[return-value]
+        return _Iter(self, self.readany, -1)  # type: ignore[return-value]
 
     def iter_chunks(self) -> AsyncIterator[Tuple[bytes, bool]]:
         """Iterate over ``(data, end_of_chunk)`` pairs."""
-        return _Iter(self.readchunk)  # type: ignore[return-value]
+        return _Iter(self, self.readchunk)  # type: ignore[return-value]
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return _Iter(self.readline)  # type: ignore[return-value]
+        return _Iter(self, self.readline)  # type: ignore[return-value]
 
 
 class EmptyStreamReader(StreamReader):

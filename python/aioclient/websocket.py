@@ -126,6 +126,11 @@ class _Reader:
             self._queue.extend(items)
             self._wake()
 
+    def _feed_pieces(self, pieces: Any, size: int) -> None:
+        """The pieces of one read (the handler's call, as for a StreamReader)."""
+        for piece in pieces:
+            self.feed_data(piece)
+
     def put(self, item: Any) -> None:
         """Queue an item of our own after what was received."""
         self._queue.append(item)

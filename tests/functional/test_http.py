@@ -394,6 +394,34 @@ async def test_body_cut_short_is_payload_error(aiohttp_server) -> None:
     assert isinstance(info.value.__cause__, ContentLengthError)  # as aiohttp chains it
 
 
+@pytest.mark.parametrize("iterator", ["iter_chunked", "iter_any"])
+async def test_streamed_body_cut_short_yields_the_prefix_then_payload_error(aiohttp_server, iterator: str) -> None:
+    sent = bytes(range(256)) * 1200  # 300 KiB of the 1 MB announced, in three writes
+
+    async def short(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Length": "1000000"})
+        await resp.prepare(request)
+        for start in range(0, len(sent), 100 * 1024):
+            await resp.write(sent[start : start + 100 * 1024])
+            await asyncio.sleep(0.01)
+        request.transport.close()
+        return resp
+
+    server = await aiohttp_server(_app(short=short))
+    received = []
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/short")) as r:
+            chunks = r.content.iter_chunked(1000) if iterator == "iter_chunked" else r.content.iter_any()
+            with pytest.raises(aioclient.ClientPayloadError):
+                async for chunk in chunks:
+                    received.append(chunk)
+    # What came before the error is the body's start, in order (the last bytes may be
+    # lost: as in aiohttp, a read after the error raises even with data buffered).
+    got = b"".join(received)
+    assert got and sent.startswith(got)
+    assert iterator == "iter_any" or all(len(chunk) <= 1000 for chunk in received)
+
+
 async def test_read_until_eof_false_ignores_an_unframed_body(aiohttp_server) -> None:
     # To an HTTP/1.0 request, aiohttp.web answers without length framing; force_close()
     # makes the connection's end the body's end.

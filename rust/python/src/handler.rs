@@ -120,6 +120,26 @@ impl HandlerBase {
         }
         Ok(())
     }
+    /// The stream to feed, and the bytes to feed it, when `events` are all non-empty
+    /// body pieces and a stream takes them.
+    fn body_only_payload<'py>(
+        slf: &Bound<'py, Self>,
+        events: &Bound<'py, PyList>,
+    ) -> PyResult<Option<(Bound<'py, PyAny>, usize)>> {
+        let py = slf.py();
+        let payload = match &slf.borrow().payload {
+            Some(payload) => payload.bind(py).clone(),
+            None => return Ok(None),
+        };
+        let mut size = 0;
+        for event in events.iter() {
+            match event.downcast_exact::<PyBytes>() {
+                Ok(piece) if !piece.as_bytes().is_empty() => size += piece.as_bytes().len(),
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some((payload, size)))
+    }
     /// One call into the engine per read. A whole response is delivered here; other
     /// events go to the subclass's `_dispatch`.
     fn feed(slf: &Bound<'_, Self>, input: Input<'_, '_>) -> PyResult<()> {
@@ -200,6 +220,10 @@ impl HandlerBase {
                     PyBytes::new(py, b"").into_any()
                 };
                 Self::on_whole_response(slf, head, body)?;
+            } else if let Some((payload, size)) = Self::body_only_payload(slf, &events)? {
+                // Body bytes of a streamed response (the usual read of a download):
+                // straight to its reader.
+                payload.call_method1(intern!(py, "_feed_pieces"), (events, size))?;
             } else {
                 slf.call_method1(intern!(py, "_dispatch"), (events,))?;
             }
