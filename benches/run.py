@@ -42,8 +42,10 @@ SCENARIOS = {
 # Run by default; the rest (the in-flight curve, idle memory) on request.
 DEFAULT_SCENARIOS = ("seq", "conc100", "https100", "https_new", "stream", "read1mb", "post1mb", "gzipjson")
 PEERS = ("aioclient", "aiohttp", "pyreqwest", "rnet", "aiosonic", "httpx")
-# Scenarios with a floor client and a wrk figure: (connections in flight).
+# Request scenarios, with a wrk figure: (connections in flight).
 REQUEST_SCENARIOS = {"seq": 1, "conc10": 10, "conc100": 100, "conc1000": 1000}
+# Scenarios the featureless floor client runs.
+FLOOR_SCENARIOS = (*REQUEST_SCENARIOS, "stream")
 NGINX_CONF = """
 worker_processes 1;
 worker_rlimit_nofile 30000;
@@ -169,7 +171,7 @@ def main() -> None:
     args = parser.parse_args()
     clients = [c for c in args.clients.split(",") if c != "floor"] if args.clients else [
         c for c in PEERS if importlib.util.find_spec(c)
-    ]  # the floor runs in every request scenario anyway
+    ]  # the floor runs in every scenario it has (FLOOR_SCENARIOS) anyway
     scenarios = args.scenarios.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -183,7 +185,7 @@ def main() -> None:
             c_rates: dict = {}
             for rnd in range(args.rounds):
                 for scenario in scenarios:
-                    names = list(clients) + (["floor"] if scenario in REQUEST_SCENARIOS else [])
+                    names = list(clients) + (["floor"] if scenario in FLOOR_SCENARIOS else [])
                     order = names if rnd % 2 == 0 else list(reversed(names))
                     # The C limit is measured in every round too, interleaved like the
                     # clients, so that drift in the machine's speed hits all alike.
@@ -200,8 +202,8 @@ def main() -> None:
                         if r:
                             results.setdefault((scenario, client), []).append(r["value"])
                             rss.setdefault((scenario, client), []).append(r["peak_rss_mb"])
-                            if "cpu_us" in r:
-                                cpu.setdefault((scenario, client), []).append(r["cpu_us"])
+                            if "cpu" in r:
+                                cpu.setdefault((scenario, client), []).append(r["cpu"])
                             if "peak_growth_mb" in r:
                                 growth.setdefault(client, []).append(r["peak_growth_mb"])
             c_limit = {scenario: statistics.median(rates) for scenario, rates in c_rates.items()}
@@ -231,7 +233,8 @@ def main() -> None:
         print(" | ".join(row))
     for scenario in scenarios:
         if any(key[0] == scenario for key in cpu):
-            print(f"client CPU per request, {scenario} (µs): " + ", ".join(
+            unit = "ms per 100 MB" if scenario == "stream" else "µs per request"
+            print(f"client CPU, {scenario} ({unit}): " + ", ".join(
                 f"{c} {statistics.median(cpu[(scenario, c)]):.1f}" for c in clients + ["floor"] if (scenario, c) in cpu
             ))
     if growth:
