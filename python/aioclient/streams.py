@@ -172,12 +172,6 @@ class StreamReader:
         finally:
             self._waiter = None
 
-    def _consumed(self, n: int) -> None:
-        self._size -= n
-        if self._paused and self._size < self._limit:
-            self._paused = False
-            self._protocol.resume_reading()
-
     def _take(self, n: int) -> bytes:
         """Up to ``n`` bytes from the buffer (n < 0: everything).
 
@@ -186,7 +180,9 @@ class StreamReader:
         """
         buffer = self._buffer
         offset = self._offset
-        if n < 0 or n >= self._size:
+        if buffer and not offset and len(buffer[0]) == n:
+            data = buffer.popleft()  # a piece of just the size asked (a stream's usual read)
+        elif n < 0 or n >= self._size:
             if len(buffer) == 1:
                 chunk = buffer.popleft()
                 data = chunk[offset:] if offset else chunk
@@ -222,7 +218,10 @@ class StreamReader:
                         self._offset += left
                         left = 0
                 data = b"".join(parts)
-        self._consumed(len(data))
+        self._size -= len(data)
+        if self._paused and self._size < self._limit:
+            self._paused = False
+            self._protocol.resume_reading()
         return data
 
     def _unsplit_first(self) -> None:
@@ -287,9 +286,7 @@ class StreamReader:
         if not self._buffer:
             return (b"", False)
         self._unsplit_first()
-        data = self._buffer.popleft()
-        self._consumed(len(data))
-        return (data, False)
+        return (self._take(len(self._buffer[0])), False)
 
     async def readexactly(self, n: int) -> bytes:
         """Exactly ``n`` bytes, or ``asyncio.IncompleteReadError`` at an early end."""

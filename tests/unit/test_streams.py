@@ -66,8 +66,19 @@ async def test_line_and_exact_reads_after_a_partial_read() -> None:
     assert await reader.read(3) == b"nop"
     assert await reader.readany() == b"qrstuvwxyz"
     assert await reader.read() == b""
+    assert await reader.read(5) == b""
+    assert await reader.readexactly(0) == b""
+    assert await reader.readchunk() == (b"", False)
     with pytest.raises(asyncio.IncompleteReadError):
         await _reader(b"abc").readexactly(4)
+
+
+async def test_readchunk_gives_the_unread_rest_of_a_partly_read_piece() -> None:
+    reader = _reader(b"abcdef", b"ghi")
+    assert await reader.read(2) == b"ab"
+    assert await reader.readchunk() == (b"cdef", False)
+    assert await reader.readchunk() == (b"ghi", False)
+    assert reader.at_eof() and reader._size == 0
 
 
 async def test_flow_control_pauses_above_twice_the_limit_and_resumes_below_it() -> None:
