@@ -231,6 +231,14 @@ def main() -> None:
             best = (min if scenario.startswith("idle") else max)(others, default=None)
             row.append(f"{med['aioclient'] / best:.2f}x" if best and "aioclient" in med else "-")
         print(" | ".join(row))
+    ceilings = [
+        f"{scenario} {statistics.median(results[(scenario, 'floor')]) / statistics.median(results[(scenario, 'aiohttp')]):.2f}x"
+        for scenario in scenarios
+        if (scenario, "floor") in results and (scenario, "aiohttp") in results
+    ]
+    if ceilings:
+        # A client with no cost of its own would reach this ratio: the bound on any target.
+        print("floor/aiohttp (the ratio a client of zero cost would reach): " + ", ".join(ceilings))
     for scenario in scenarios:
         if any(key[0] == scenario for key in cpu):
             unit = "ms per 100 MB" if scenario == "stream" else "µs per request"

@@ -522,7 +522,11 @@ class ClientSession:
         max_decompressed_size: Any = sentinel,
         _history: Optional[List[ClientResponse]] = None,
         _deadline: Optional[_Deadline] = None,
+        _retried: bool = False,
     ) -> ClientResponse:
+        # _deadline: the total timeout already running (a chain the fast path began).
+        # _retried: the fast path already sent this request once on a pooled connection
+        # the server had closed; the first send here is then the one retry.
         if self.closed:
             raise RuntimeError("Session is closed")
         if data is not None and json is not None:
@@ -619,6 +623,7 @@ class ClientSession:
         # Started last, right before the try that stops it on any error.
         deadline = _deadline if _deadline is not None else self._deadlines.start(real_timeout)
         resp: Optional[ClientResponse] = None
+        may_retry = not _retried
         try:
             while True:
                 req = self._request_class(
@@ -654,7 +659,8 @@ class ClientSession:
                 if request_jar is not None and not credentials_dropped and url.origin() == request_origin:
                     own_cookies = [(name, m.coded_value) for name, m in request_jar.filter_cookies(url).items()]
                 req._cookie_header = self._cookie_header(url, own_cookies)
-                send = _Sender(self, real_timeout, traces, max_decompressed_size)
+                send = _Sender(self, real_timeout, traces, max_decompressed_size, may_retry)
+                may_retry = True
                 handler = build_client_middlewares(send, chain_middlewares) if chain_middlewares else send
                 resp = await handler(req)
                 # Cookies come from the response the middlewares settled on, not from
@@ -768,11 +774,14 @@ class ClientSession:
                     and not proto.received_any
                     and method in IDEMPOTENT_METHODS
                 ):
-                    # The server closed the idle connection as we sent: send again on
-                    # another connection, as the general path does.
-                    if deadline is not None:
-                        deadline.cancel()
-                    return _entered(context, await self._request(method, str_or_url, allow_redirects=allow_redirects))
+                    # The server closed the idle connection as we sent: send once more on
+                    # another connection, as the general path does, within the same total.
+                    if heads is not None:
+                        deadline = self._deadlines.start_at(when)
+                    redone = await self._request(
+                        method, str_or_url, allow_redirects=allow_redirects, _deadline=deadline, _retried=True
+                    )
+                    return _entered(context, redone)
                 if isinstance(exc, ClientResponseError) and exc.request_info is None:
                     exc.request_info = plan.request_info
                 raise
@@ -906,13 +915,16 @@ class _Sender:
     any byte of the response is sent once more on a new connection, as aiohttp does.
     """
 
-    __slots__ = ("_session", "_timeout", "_traces", "_max_decompressed_size")
+    __slots__ = ("_session", "_timeout", "_traces", "_max_decompressed_size", "_may_retry")
 
-    def __init__(self, session: ClientSession, timeout: ClientTimeout, traces: Any, max_decompressed_size: Optional[int]) -> None:
+    def __init__(
+        self, session: ClientSession, timeout: ClientTimeout, traces: Any, max_decompressed_size: Optional[int], may_retry: bool = True
+    ) -> None:
         self._session = session
         self._timeout = timeout
         self._traces = traces
         self._max_decompressed_size = max_decompressed_size
+        self._may_retry = may_retry  # False: this request was sent once already
 
     async def __call__(self, req: ClientRequest) -> ClientResponse:
         session = self._session
@@ -932,6 +944,7 @@ class _Sender:
             except (ServerDisconnectedError, ClientConnectionResetError, ClientOSError):
                 if (
                     attempt == 0
+                    and self._may_retry
                     and reused
                     and not proto.received_any
                     and req.method in IDEMPOTENT_METHODS

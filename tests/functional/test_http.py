@@ -573,6 +573,61 @@ async def test_stale_pooled_connection_is_retried(aiohttp_server) -> None:
         assert await (await session.get(server.make_url("/hello"))).text() == "hello"
 
 
+# A request without arguments takes the fast path; headers={} forces the general one.
+_BOTH_PATHS = pytest.mark.parametrize("kwargs", [{}, {"headers": {}}], ids=["fast", "general"])
+
+
+@_BOTH_PATHS
+async def test_a_request_sent_on_a_dead_pooled_connection_is_sent_once_more_only(aiohttp_server, kwargs) -> None:
+    # Connections 0 and 1 answer one request each, then close on the next unanswered.
+    requests_per_connection: dict = {}
+    sends = []
+
+    async def handler(request: web.Request) -> web.Response:
+        index = requests_per_connection.setdefault(request.protocol, [len(requests_per_connection), 0])
+        index[1] += 1
+        if request.path == "/x":
+            sends.append(index[0])
+        if index[0] < 2 and index[1] > 1:
+            request.transport.close()
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+
+        async def delete(path: str, **kw: object) -> bytes:
+            async with session.request("DELETE", server.make_url(path), **kw) as resp:
+                return await resp.read()
+
+        await asyncio.gather(delete("/a"), delete("/b"))  # two pooled connections
+        with pytest.raises(aioclient.ServerDisconnectedError):
+            await delete("/x", **kwargs)
+    assert len(sends) == 2  # as aiohttp: the request and one retry, never a third send
+
+
+@_BOTH_PATHS
+async def test_the_retry_on_a_new_connection_runs_within_the_same_total_timeout(aiohttp_server, kwargs) -> None:
+    calls = []
+
+    async def handler(request: web.Request) -> web.Response:
+        calls.append(request.path)
+        if len(calls) > 1:  # pooled, then unanswered: closed after 0.3 s
+            await asyncio.sleep(0.3)
+            request.transport.close()
+        return web.Response(text="ok")
+
+    server = await aiohttp_server(_app(x=handler))
+    async with aioclient.ClientSession(timeout=aioclient.ClientTimeout(total=0.5)) as session:
+        async with session.get(server.make_url("/x")) as resp:
+            await resp.read()
+        with pytest.raises(asyncio.TimeoutError):
+            async with session.get(server.make_url("/x"), **kwargs) as resp:
+                await resp.read()
+    assert len(calls) == 3  # the second request was retried, and the retry timed out
+
+
 async def test_invalid_input_fails_before_connecting(aiohttp_server) -> None:
     hits = []
 
