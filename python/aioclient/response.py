@@ -133,6 +133,11 @@ class ClientResponse:
         content = self._content
         if content.__class__ is bytes:
             # The body came whole with the head: its stream is made on first use.
+            if not content and (self.status in (204, 304) or self.status < 200 or self.method == "HEAD"):
+                # No body by definition: as in aiohttp, the shared empty stream, which
+                # release() leaves readable.
+                self._content = EMPTY_PAYLOAD
+                return EMPTY_PAYLOAD
             stream = StreamReader(None, self._read_bufsize, body=content)  # type: ignore[arg-type]
             if self._released and content:
                 stream.set_exception(ClientConnectionError("Connection closed"))

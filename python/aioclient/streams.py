@@ -40,7 +40,7 @@ class _Iter:
                     return reader._take(piece)
                 if reader._eof:
                     raise StopAsyncIteration
-                await reader._wait("read")
+                await reader._wait("read" if piece > 0 else "readany")
         value = await self._read()
         if value == b"" or value == (b"", False):
             raise StopAsyncIteration
@@ -160,14 +160,16 @@ class StreamReader:
     async def _wait(self, func_name: str) -> None:
         if self._waiter is not None:
             raise RuntimeError(f"{func_name}() called while another coroutine is already waiting for incoming data")
-        if self._paused:
-            # About to wait with data wanted: make sure the protocol reads.
-            self._paused = False
-            self._protocol.resume_reading()
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
         waiter = self._waiter = self._loop.create_future()
         try:
+            if self._paused:
+                # About to wait with data wanted: make sure the protocol reads. Resuming
+                # may feed data at once (output the engine held back), which must find
+                # the waiter in place, or nothing would ever wake it.
+                self._paused = False
+                self._protocol.resume_reading()
             await waiter
         finally:
             self._waiter = None

@@ -786,6 +786,48 @@ async def test_large_compressed_body_read_and_streamed(aiohttp_server) -> None:
             assert most < 8 << 20  # never the whole decoded body at once
 
 
+@pytest.mark.parametrize("read", ["readexactly", "readline"])
+async def test_reads_that_need_more_than_is_buffered_finish_on_a_highly_compressed_body(aiohttp_server, read: str) -> None:
+    # One read decodes to far more than twice read_bufsize (the engine hands it over
+    # 4 MiB at a time): the stream pauses while the reader still needs more. Resuming
+    # fed data before the reader's waiter existed, and the read hung.
+    original = b"\0" * 12_000_000
+
+    async def zeros(request: web.Request) -> web.Response:
+        return web.Response(body=gzip.compress(original), headers={"Content-Encoding": "gzip"})
+
+    server = await aiohttp_server(_app(zeros=zeros))
+    async with aioclient.ClientSession(read_bufsize=65536) as session:
+        async with asyncio.timeout(20), session.get(server.make_url("/zeros")) as resp:
+            if read == "readline":
+                assert await resp.content.readline(max_line_length=20_000_000) == original
+            else:
+                total = 0
+                while total < len(original):
+                    total += len(await resp.content.readexactly(200_000))
+                assert total == len(original) and resp.content.at_eof()
+
+
+async def test_two_readers_of_one_stream_name_the_method_in_the_error(aiohttp_server) -> None:
+    async def slow(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.content_length = 2
+        await resp.prepare(request)
+        await asyncio.sleep(0.2)
+        await resp.write(b"ok")
+        return resp
+
+    server = await aiohttp_server(_app(slow=slow))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/slow")) as resp:
+            first = asyncio.ensure_future(resp.content.read())
+            await asyncio.sleep(0.05)
+            with pytest.raises(RuntimeError, match=r"^readany\(\) called while another coroutine"):
+                async for _ in resp.content.iter_any():
+                    pass
+            assert await first == b"ok"
+
+
 # Requests without arguments on a session without middlewares, proxy or auth reuse a
 # cached plan per URL once a pooled connection exists. These pin down that such
 # requests behave exactly like the general ones.

@@ -759,3 +759,27 @@ async def test_small_session_api_details() -> None:
             session.requote_redirect_url = False
         assert session.requote_redirect_url is False
 
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "readable_after_release"),
+    [("GET", 204, True), ("GET", 304, True), ("HEAD", 200, True), ("GET", 200, False)],
+)
+async def test_the_stream_of_a_response_without_a_body_stays_readable_after_release(
+    aiohttp_server, method: str, status: int, readable_after_release: bool
+) -> None:
+    # aiohttp gives 204, 304 and HEAD responses its shared empty stream, which release()
+    # leaves readable; an empty 200 body gets a stream of its own, closed on release.
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=status, body=b"")
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session:
+        async with session.request(method, server.make_url("/")) as resp:
+            assert await resp.content.read(3) == b""
+        if readable_after_release:
+            assert await resp.read() == b""
+            assert await resp.content.read() == b""
+        else:
+            with pytest.raises(aioclient.ClientConnectionError):
+                await resp.read()

@@ -637,13 +637,17 @@ impl Connection {
         let mut heap;
         let mut response =
             httparse::Response::new(&mut inline[..limits.max_headers.min(INLINE_HEADER_SLOTS)]);
-        let mut parsed = response.parse(&self.buf);
+        // A user agent accepts obs-fold in a response and reads each fold as
+        // whitespace (RFC 9112 §5.2), as aiohttp does; `unfold` below.
+        let mut config = httparse::ParserConfig::default();
+        config.allow_obsolete_multiline_headers_in_responses(true);
+        let mut parsed = config.parse_response(&mut response, &self.buf);
         if matches!(parsed, Err(httparse::Error::TooManyHeaders))
             && limits.max_headers > INLINE_HEADER_SLOTS
         {
             heap = vec![httparse::EMPTY_HEADER; limits.max_headers];
             response = httparse::Response::new(&mut heap);
-            parsed = response.parse(&self.buf);
+            parsed = config.parse_response(&mut response, &self.buf);
         }
         let consumed = match parsed {
             Ok(httparse::Status::Partial) => {
@@ -689,7 +693,7 @@ impl Connection {
                 self.fail(ProtocolError::FieldTooLong(limits.max_field_size), events);
                 return Step::Stop;
             }
-            headers.push((h.name.as_bytes().to_vec(), h.value.to_vec()));
+            headers.push((h.name.as_bytes().to_vec(), unfold(h.value)));
         }
         self.buf.drain(..consumed);
         if (100..200).contains(&status) && status != 101 {
@@ -1195,4 +1199,28 @@ fn parse_field(line: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
         return None;
     }
     Some((name.to_vec(), value.to_vec()))
+}
+
+/// A header value with each obs-fold's line break removed (the whitespace after it stays,
+/// as aiohttp keeps it) and surrounding whitespace trimmed. The parser let CR and LF into
+/// a value only as part of an obs-fold.
+fn unfold(value: &[u8]) -> Vec<u8> {
+    if !value.iter().any(|&b| b == b'\r' || b == b'\n') {
+        return value.to_vec();
+    }
+    let joined: Vec<u8> = value
+        .iter()
+        .copied()
+        .filter(|&b| b != b'\r' && b != b'\n')
+        .collect();
+    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = joined
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(joined.len());
+    let end = joined
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |i| i + 1);
+    joined[start..end].to_vec()
 }
