@@ -63,6 +63,7 @@ def _loop_read_buffer(loop: asyncio.AbstractEventLoop) -> bytearray:
 _PAYLOAD_ERRORS = frozenset(
     {
         "incomplete_body",
+        "incomplete_chunked_body",
         "invalid_chunk",
         "decode_error",
         "decompressed_too_large",
@@ -74,6 +75,7 @@ _PAYLOAD_ERRORS = frozenset(
 # The aiohttp exception each one is chained to (``ClientPayloadError.__cause__``).
 _PAYLOAD_CAUSES = {
     "incomplete_body": ContentLengthError,
+    "incomplete_chunked_body": TransferEncodingError,
     "invalid_chunk": TransferEncodingError,
     "truncated": ContentLengthError,
 }

@@ -17,7 +17,7 @@ from aiohttp import web
 from multidict import CIMultiDictProxy
 
 import aioclient
-from aioclient.http_exceptions import ContentEncodingError, ContentLengthError
+from aioclient.http_exceptions import ContentEncodingError, ContentLengthError, TransferEncodingError
 
 
 async def _echo(request: web.Request) -> web.Response:
@@ -392,6 +392,24 @@ async def test_body_cut_short_is_payload_error(aiohttp_server) -> None:
             async with session.get(server.make_url("/short")) as r:
                 await r.read()
     assert isinstance(info.value.__cause__, ContentLengthError)  # as aiohttp chains it
+
+
+async def test_chunked_body_cut_short_is_payload_error_from_transfer_encoding(aiohttp_server) -> None:
+    async def short(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        await resp.write(b"only a little")
+        await asyncio.sleep(0.05)
+        request.transport.close()
+        return resp
+
+    server = await aiohttp_server(_app(short=short))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientPayloadError) as info:
+            async with session.get(server.make_url("/short")) as r:
+                await r.read()
+    assert isinstance(info.value.__cause__, TransferEncodingError)  # as aiohttp chains it
 
 
 @pytest.mark.parametrize("iterator", ["iter_chunked", "iter_any"])

@@ -167,6 +167,7 @@ impl ProtocolError {
             ProtocolError::InvalidContentLength => "invalid_content_length",
             ProtocolError::ConflictingFraming => "conflicting_framing",
             ProtocolError::InvalidChunk(_) => "invalid_chunk",
+            ProtocolError::IncompleteBody { expected: None, .. } => "incomplete_chunked_body",
             ProtocolError::IncompleteBody { .. } => "incomplete_body",
             ProtocolError::ClosedBeforeResponse => "closed_before_response",
             ProtocolError::UnexpectedData => "unexpected_data",

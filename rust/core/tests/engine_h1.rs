@@ -419,7 +419,7 @@ fn truncated_bodies_are_errors() {
     );
     assert_eq!(
         error_of(&events).map(ProtocolError::kind),
-        Some("incomplete_body")
+        Some("incomplete_chunked_body")
     );
     let (events, _) = run(plain(), &[b""], true);
     assert_eq!(
