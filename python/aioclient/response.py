@@ -139,10 +139,10 @@ class ClientResponse:
                 self._content = EMPTY_PAYLOAD
                 return EMPTY_PAYLOAD
             stream = StreamReader(None, self._read_bufsize, body=content)  # type: ignore[arg-type]
+            if self._body is not None:
+                stream.read_nowait()  # read() has taken the body already
             if self._released and content:
                 stream.set_exception(ClientConnectionError("Connection closed"))
-            elif self._body is not None:
-                stream.read_nowait()  # read() has taken the body already
             content = self._content = stream
         return content  # type: ignore[return-value]
 

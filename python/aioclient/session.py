@@ -33,7 +33,7 @@ from yarl import URL
 
 from .auth import BasicAuth
 from .connector import BaseConnector, ConnectionKey, TCPConnector
-from .cookies import AbstractCookieJar, CookieJar, request_cookie_jar
+from .cookies import AbstractCookieJar, CookieJar, DummyCookieJar, request_cookie_jar
 from .exceptions import (
     ClientConnectionResetError,
     ClientResponseError,
@@ -248,6 +248,9 @@ class ClientSession:
         self._connector = connector
         self._connector_owner = connector_owner
         self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar(loop=self._loop)
+        # Our own jars have no cookies to give when empty; a jar of the caller's class is
+        # asked on every request (its filter_cookies may find cookies elsewhere).
+        self._empty_jar_gives_none = type(self._cookie_jar) in (CookieJar, DummyCookieJar)
         if cookies:
             self._cookie_jar.update_cookies(cookies)
         self._default_headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
@@ -735,7 +738,7 @@ class ClientSession:
         if plan is None or plan.headers_version != getversion(self._default_headers):
             plan = self._make_fast_plan(method, str_or_url)
         proto = None
-        if plan is not None and not len(self._cookie_jar):
+        if plan is not None and self._empty_jar_gives_none and not len(self._cookie_jar):
             proto = connector._take_idle(plan.key)
         if proto is None:
             return _entered(context, await self._request(method, str_or_url, allow_redirects=allow_redirects))
@@ -866,9 +869,12 @@ class ClientSession:
     def _cookie_header(self, url: URL, request_cookies: Optional[List[Tuple[str, str]]]) -> Optional[str]:
         """The Cookie header for ``url``: jar cookies plus per-request ones."""
         jar = self._cookie_jar
-        if not len(jar) and not request_cookies:
-            return None
-        morsels = jar.filter_cookies(url) if len(jar) else None
+        if self._empty_jar_gives_none and not len(jar):
+            if not request_cookies:
+                return None
+            morsels = None
+        else:
+            morsels = jar.filter_cookies(url)
         parts: List[str] = []
         seen = set()
         if request_cookies:

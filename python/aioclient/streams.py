@@ -293,6 +293,8 @@ class StreamReader:
     async def readexactly(self, n: int) -> bytes:
         """Exactly ``n`` bytes, or ``asyncio.IncompleteReadError`` at an early end."""
         self._check()
+        if n <= 0:
+            return b""  # as aiohttp, for a negative count too
         while self._size < n and not self._eof:
             await self._wait("readexactly")
             self._check()

@@ -783,3 +783,48 @@ async def test_the_stream_of_a_response_without_a_body_stays_readable_after_rele
         else:
             with pytest.raises(aioclient.ClientConnectionError):
                 await resp.read()
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"headers": {}}], ids=["fast", "general"])
+async def test_a_custom_jar_is_asked_for_cookies_even_when_empty(aiohttp_server, kwargs) -> None:
+    # aiohttp calls filter_cookies() on every request; a jar of the caller's may find
+    # cookies elsewhere while holding none itself.
+    class InjectingJar(aioclient.CookieJar):
+        def filter_cookies(self, request_url):
+            cookies = super().filter_cookies(request_url)
+            cookies["injected"] = "1"
+            return cookies
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text=request.headers.get("Cookie", ""))
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession(cookie_jar=InjectingJar(unsafe=True)) as session:
+        for _ in range(3):  # the later ones find a pooled connection
+            async with session.get(server.make_url("/"), **kwargs) as resp:
+                assert await resp.text() == "injected=1"
+
+
+async def test_readexactly_of_a_negative_count_is_empty(aiohttp_server) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=b"x" * 1000)
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/")) as resp:
+            assert await resp.content.readexactly(-1) == b""  # as aiohttp
+            assert await resp.read() == b"x" * 1000
+
+
+async def test_a_body_read_before_release_leaves_its_stream_at_eof(aiohttp_server) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text="hello")
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/")) as resp:
+            assert await resp.read() == b"hello"
+        assert resp.content.at_eof()  # as aiohttp; reading it still raises
+        with pytest.raises(aioclient.ClientConnectionError):
+            await resp.content.read()
+        assert await resp.text() == "hello"
