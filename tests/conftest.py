@@ -5,8 +5,10 @@ aiohttp appears here only as a *server* (aiohttp.web); the library never imports
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from typing import AsyncIterator, Awaitable, Callable, List
+import threading
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, List
 
 import pytest
 from aiohttp import web
@@ -50,3 +52,36 @@ async def aiohttp_server() -> AsyncIterator[Callable[..., Awaitable[ServerHandle
     yield start
     for runner in reversed(runners):
         await runner.cleanup()
+
+
+@pytest.fixture
+def threaded_server() -> Iterator[Callable[..., URL]]:
+    """Start aiohttp.web apps on their own loop in another thread, for tests that block
+    the client's loop (to make events land in one loop iteration); stopped at teardown."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    runners: List[web.AppRunner] = []
+
+    async def serve(app: web.Application, ssl_context: Any) -> URL:
+        runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
+        await runner.setup()
+        runners.append(runner)
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return URL(f"{'https' if ssl_context else 'http'}://127.0.0.1:{port}/")
+
+    def start(app: web.Application, *, ssl_context: Any = None) -> URL:
+        return asyncio.run_coroutine_threadsafe(serve(app, ssl_context), loop).result(10)
+
+    yield start
+
+    async def stop() -> None:
+        for runner in reversed(runners):
+            await runner.cleanup()
+
+    asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()

@@ -229,6 +229,19 @@ class _Pool:
 _sentinel: Any = object()
 
 
+def _abandon(sock: socket.socket, made: List[ResponseHandler]) -> None:
+    """After ``create_connection(sock=sock)`` failed or was cancelled. Once asyncio has
+    made the protocol, its transport owns the socket and closes it (an SSL transport by
+    a TLS shutdown that may wait for the peer): closing the socket here would pull it
+    from under a live transport, whose file descriptor number the next socket then
+    reuses. A connection that completed gets aborted; only a socket that no transport
+    took is closed here."""
+    if not made:
+        sock.close()
+    elif made[0].transport is not None:
+        made[0].transport.abort()
+
+
 class BaseConnector:
     """The pool and its limits; subclasses open the connections.
 
@@ -384,6 +397,7 @@ class BaseConnector:
             raise ClientConnectorError(key, OSError(0, "Connector is closed."))  # type: ignore[arg-type]
         proto.key = key
         proto.acquired = True
+        proto.lease += 1
         self._all.add(proto)
         return proto
 
@@ -398,6 +412,7 @@ class BaseConnector:
             old.close()
         if proto is not None:
             proto.acquired = True
+            proto.lease += 1
             proto.reused = True
         return proto
 
@@ -897,21 +912,27 @@ class TCPConnector(BaseConnector):
         ssl = key.ssl if key.is_ssl else None
         server_hostname = key.server_hostname or key.host.rstrip(".")
         proto: ResponseHandler
+        made: List[ResponseHandler] = []  # the protocol, once asyncio has asked for it
+
+        def factory() -> ResponseHandler:
+            made.append(self._protocol_factory())
+            return made[0]
+
         try:
             with _map_ssl_errors(key):
                 if isinstance(ssl, _ssl.SSLContext):
                     _, proto = await self._loop.create_connection(
-                        self._protocol_factory, sock=sock, ssl=ssl, server_hostname=server_hostname
+                        factory, sock=sock, ssl=ssl, server_hostname=server_hostname
                     )
                 else:
-                    _, proto = await self._loop.create_connection(self._protocol_factory, sock=sock)
+                    _, proto = await self._loop.create_connection(factory, sock=sock)
         except OSError as exc:
-            sock.close()
+            _abandon(sock, made)
             if isinstance(exc, ClientConnectorError):
                 raise
             raise ClientConnectorError(key, exc) from exc  # type: ignore[arg-type]
         except BaseException:
-            sock.close()
+            _abandon(sock, made)
             raise
         proto.key = key
         if ssl is not None and not isinstance(ssl, _ssl.SSLContext):

@@ -103,6 +103,7 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         "idle_since",
         "reused",
         "acquired",
+        "lease",
         "_tls",
     )
 
@@ -137,6 +138,10 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         self.idle_since = 0.0
         self.reused = False
         self.acquired = False  # held by a request (the connector's bookkeeping)
+        # Counts acquisitions: a request still holds the connection while the count is
+        # the one it acquired (a response that ended put it back in the pool, where
+        # another request may have taken it).
+        self.lease = 0
         self._tls = False
         self._request_chunked = False
         self._pending_hold = False

@@ -742,6 +742,7 @@ class ClientSession:
             proto = connector._take_idle(plan.key)
         if proto is None:
             return _entered(context, await self._request(method, str_or_url, allow_redirects=allow_redirects))
+        lease = proto.lease
 
         timeout = self._timeout
         total = timeout.total
@@ -770,8 +771,9 @@ class ClientSession:
             except BaseException as exc:
                 if heads is not None:
                     heads.discard(waiter)
-                proto.on_message_complete = None
-                connector.release(proto, reusable=False)
+                if proto.lease == lease:  # not already back in the pool with its response
+                    proto.on_message_complete = None
+                    connector.release(proto, reusable=False)
                 if (
                     isinstance(exc, (ServerDisconnectedError, ClientConnectionResetError, ClientOSError))
                     and not proto.received_any
@@ -971,6 +973,7 @@ class _Sender:
         proto.on_message_complete = connector.release
         proto.received_any = False
         proto.reused = False
+        lease = proto.lease
         try:
             on_chunk = on_head = None
             if traces:
@@ -979,8 +982,9 @@ class _Sender:
             waiter = await req.send(proto, head, chunked, body, self._max_decompressed_size, on_chunk, on_head)
             head_event, payload = await waiter
         except BaseException as exc:
-            proto.on_message_complete = None
-            connector.release(proto, reusable=False)
+            if proto.lease == lease:  # not already back in the pool with its response
+                proto.on_message_complete = None
+                connector.release(proto, reusable=False)
             if isinstance(exc, ClientResponseError) and exc.request_info is None:
                 exc.request_info = req.request_info  # a malformed response to this request
             raise

@@ -42,10 +42,16 @@ def dns_server():
             return reply
 
     resolver = Resolver()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = DNSServer(resolver, port=port, address="127.0.0.1")
+    for attempt in range(5):  # the free port found may be taken before DNSServer binds it
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        try:
+            server = DNSServer(resolver, port=port, address="127.0.0.1")
+            break
+        except OSError:
+            if attempt == 4:
+                raise
     server.start_thread()
     yield SimpleNamespace(port=port, resolver=resolver)
     server.stop()
