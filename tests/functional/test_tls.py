@@ -217,6 +217,25 @@ async def test_large_body_over_tls(aiohttp_server, ca, trust) -> None:
             assert await r.read() == blob
 
 
+async def test_large_uploads_over_tls(aiohttp_server, ca, trust) -> None:
+    # rustls takes 64 KiB of plaintext per write: larger bodies and chunks go in turns.
+    blob = bytes(range(256)) * 4096  # 1 MiB
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(body=await request.read())
+
+    async def one_big_chunk():
+        yield blob[:100_000]
+
+    app = web.Application(client_max_size=4 << 20)
+    app.router.add_post("/", echo)
+    server = await aiohttp_server(app, ssl_context=_server_context(ca))
+    async with aioclient.ClientSession() as session:
+        for data, expected in ((blob, blob), (one_big_chunk(), blob[:100_000]), (blob[:65_536], blob[:65_536])):
+            async with session.post(server.url, data=data) as r:
+                assert await r.read() == expected
+
+
 async def test_close_without_sleep_over_tls(aiohttp_server, ca, trust) -> None:
     server = await aiohttp_server(_app(), ssl_context=_server_context(ca))
     session = aioclient.ClientSession()

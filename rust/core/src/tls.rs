@@ -406,15 +406,27 @@ impl TlsSession {
         Ok(())
     }
 
-    /// Encrypt `plaintext` into `out` (buffered by rustls until the handshake is done).
-    pub fn send(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), TlsError> {
-        self.conn
-            .writer()
-            .write_all(plaintext)
-            .map_err(|e| TlsError::Handshake {
-                reason: e.to_string(),
-            })?;
-        self.flush(out);
+    /// Encrypt `plaintext` into `out`. rustls takes at most its buffer limit (64 KiB) at
+    /// a time, so larger writes go in turns, each turn's records moved to `out`. Before
+    /// the handshake has completed nothing can be moved, and a write beyond the limit is
+    /// an error (requests are sent after the handshake).
+    pub fn send(&mut self, mut plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), TlsError> {
+        while !plaintext.is_empty() {
+            let taken = self
+                .conn
+                .writer()
+                .write(plaintext)
+                .map_err(|e| TlsError::Handshake {
+                    reason: e.to_string(),
+                })?;
+            self.flush(out);
+            if taken == 0 {
+                return Err(TlsError::Handshake {
+                    reason: "more data than TLS buffers before the handshake completes".into(),
+                });
+            }
+            plaintext = &plaintext[taken..];
+        }
         Ok(())
     }
 

@@ -110,6 +110,30 @@ fn handshake_and_data_both_ways() {
 }
 
 #[test]
+fn large_writes_are_sent_whole() {
+    // rustls buffers 64 KiB of plaintext at a time: a 1 MiB write goes in turns.
+    let (mut client, mut server) =
+        handshake(Verify::CaPem(CA.to_vec()), "localhost", server()).unwrap();
+    let body: Vec<u8> = (0..1 << 20).map(|i| (i % 251) as u8).collect();
+    let mut out = Vec::new();
+    client.send(&body, &mut out).unwrap();
+    let mut received = Vec::new();
+    let mut records = &out[..];
+    while !records.is_empty() {
+        server.read_tls(&mut records).unwrap();
+        server.process_new_packets().unwrap();
+        let mut piece = vec![0; 1 << 16];
+        while let Ok(n) = server.reader().read(&mut piece) {
+            if n == 0 {
+                break;
+            }
+            received.extend_from_slice(&piece[..n]);
+        }
+    }
+    assert_eq!(received, body);
+}
+
+#[test]
 fn certificate_failures() {
     let untrusted = handshake(Verify::CaPem(OTHER_CA.to_vec()), "localhost", server())
         .err()
