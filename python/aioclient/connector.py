@@ -520,6 +520,13 @@ class BaseConnector:
         return waiting
 
 
+def _retrieve(task: "asyncio.Task[Any]") -> None:
+    """Mark a shared task's outcome as seen: its error reaches whoever awaits it, and no
+    one may be left to (each waiter was cancelled)."""
+    if not task.cancelled():
+        task.exception()
+
+
 class _DNSCache:
     """Resolved addresses per (host, port) with a TTL and a size bound."""
 
@@ -624,7 +631,8 @@ class TCPConnector(BaseConnector):
         self._resolver_owner = resolver is None
         self._use_dns_cache = use_dns_cache
         self._dns_cache = _DNSCache(ttl_dns_cache, dns_cache_max_size)
-        self._resolving: Dict[Tuple[str, int], asyncio.Future[List[ResolveResult]]] = {}
+        # Lookups in flight, each in a task of its own that the requests for the host share.
+        self._resolving: Dict[Tuple[str, int], asyncio.Task[List[ResolveResult]]] = {}
         self._family = family
         self._local_addr = local_addr
         self._happy_eyeballs_delay = happy_eyeballs_delay
@@ -654,7 +662,10 @@ class TCPConnector(BaseConnector):
         self._dns_cache.clear(host, port)
 
     async def close(self) -> None:
-        """Close every connection, and the resolver if this connector made it."""
+        """Close every connection, lookups in flight, and the resolver if this connector
+        made it."""
+        for lookup in list(self._resolving.values()):
+            lookup.cancel()
         await super().close()
         if self._resolver_owner:
             await self._resolver.close()
@@ -677,27 +688,22 @@ class TCPConnector(BaseConnector):
         if traces:
             for trace in traces:
                 await trace.send_dns_cache_miss(host)
-        pending = self._resolving.get(key)
-        if pending is not None:
-            # Someone is already asking: share their answer (no duplicate queries).
-            return await asyncio.shield(pending)
-        future: asyncio.Future[List[ResolveResult]] = self._loop.create_future()
-        self._resolving[key] = future
+        lookup = self._resolving.get(key)
+        if lookup is None:
+            # One query for everyone asking meanwhile. It runs in its own task, as in
+            # aiohttp: a request that is cancelled stops waiting for the answer, it does
+            # not cancel the lookup the others wait for (the answer still fills the cache).
+            lookup = self._resolving[key] = self._loop.create_task(self._resolve_into_cache(key, traces))
+            lookup.add_done_callback(_retrieve)
+        return await asyncio.shield(lookup)
+
+    async def _resolve_into_cache(self, key: Tuple[str, int], traces: Optional[List["Trace"]]) -> List[ResolveResult]:
         try:
-            addrs = await self._resolve_traced(host, port, traces)
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                future.cancel()
-            else:
-                future.set_exception(exc)
-                future.exception()
-            raise
-        else:
-            self._dns_cache.add(key, addrs, self._loop.time())
-            future.set_result(addrs)
-            return addrs
+            addrs = await self._resolve_traced(key[0], key[1], traces)
         finally:
             del self._resolving[key]
+        self._dns_cache.add(key, addrs, self._loop.time())
+        return addrs
 
     async def _resolve_traced(self, host: str, port: int, traces: Optional[List["Trace"]]) -> List[ResolveResult]:
         if traces:

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 
 import aioclient
+from aioclient.abc import AbstractResolver
 from aioclient.resolver import AsyncResolver
 
 
@@ -122,6 +123,34 @@ async def test_custom_resolver_object(aiohttp_server) -> None:
         async with session.get(f"http://anything.example:{server.url.port}/") as r:
             assert await r.text() == "hello"
     assert asked == ["anything.example"]
+
+
+async def test_cancelling_one_request_does_not_cancel_a_lookup_others_share(aiohttp_server, dns_server) -> None:
+    server = await aiohttp_server(_app())
+    resolver = AsyncResolver(nameservers=[f"127.0.0.1:{dns_server.port}"])
+
+    class Slow(AbstractResolver):
+        async def resolve(self, host, port=0, family=socket.AF_INET):
+            await asyncio.sleep(0.05)
+            return await resolver.resolve(host, port, family)
+
+        async def close(self) -> None:
+            await resolver.close()
+
+    url = f"http://shared.test:{server.url.port}/"
+    connector = aioclient.TCPConnector(resolver=Slow(), family=socket.AF_INET)
+    async with aioclient.ClientSession(connector=connector) as session:
+
+        async def get() -> str:
+            async with session.get(url) as r:
+                return await r.text()
+
+        first, second = asyncio.create_task(get()), asyncio.create_task(get())
+        await asyncio.sleep(0.01)  # both wait for the one lookup
+        first.cancel()
+        assert await second == "hello"  # as in aiohttp: the lookup went on for it
+        assert first.cancelled()
+    assert _a_queries(dns_server, "shared.test") == 1
 
 
 async def test_socket_factory_and_local_addr(aiohttp_server) -> None:
