@@ -448,7 +448,13 @@ class BaseConnector:
         key = proto.key
         if key is None or not proto.acquired:
             return  # released already (e.g. its response ended, then its task was cancelled)
+        if proto.sending_body and reusable:
+            # The response ended before the request's body was written: pooled now, the
+            # next request's bytes would land in the middle of that body.
+            proto.release_when_sent = True
+            return
         proto.acquired = False
+        proto.release_when_sent = False
         keep = (
             reusable
             and not self._closed

@@ -104,6 +104,8 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         "reused",
         "acquired",
         "lease",
+        "sending_body",
+        "release_when_sent",
         "_tls",
     )
 
@@ -142,6 +144,10 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         # the one it acquired (a response that ended put it back in the pool, where
         # another request may have taken it).
         self.lease = 0
+        # A request body is being written; a response that ends meanwhile (the server
+        # answered early) leaves the connection with its request until the body is out.
+        self.sending_body = False
+        self.release_when_sent = False
         self._tls = False
         self._request_chunked = False
         self._pending_hold = False

@@ -979,7 +979,13 @@ class _Sender:
             if traces:
                 on_chunk = _chunk_sent_notifier(traces, req.method, req.url)
                 on_head = _headers_sent_notifier(traces, req)
-            waiter = await req.send(proto, head, chunked, body, self._max_decompressed_size, on_chunk, on_head)
+            proto.sending_body = True
+            try:
+                waiter = await req.send(proto, head, chunked, body, self._max_decompressed_size, on_chunk, on_head)
+            finally:
+                proto.sending_body = False
+            if proto.release_when_sent:  # the response came and ended while the body went
+                connector.release(proto)
             head_event, payload = await waiter
         except BaseException as exc:
             if proto.lease == lease:  # not already back in the pool with its response

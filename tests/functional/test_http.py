@@ -646,6 +646,36 @@ async def test_the_retry_on_a_new_connection_runs_within_the_same_total_timeout(
     assert len(calls) == 3  # the second request was retried, and the retry timed out
 
 
+async def test_a_response_before_the_whole_upload_keeps_the_connection_until_it_is_sent(aiohttp_server) -> None:
+    # The server answers at once, without reading the body; the pool's one connection
+    # must not serve the next request while the first one's body is still being written.
+    async def early(request: web.Request) -> web.Response:
+        return web.Response(text="early")
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="hello")
+
+    async def body():
+        for i in range(10):
+            yield b"%d" % i * 10_000
+            await asyncio.sleep(0.02)
+
+    server = await aiohttp_server(_app(early=early, hello=hello))
+    async with aioclient.ClientSession(connector=aioclient.TCPConnector(limit=1)) as session:
+
+        async def upload() -> str:
+            async with session.post(server.make_url("/early"), data=body()) as resp:
+                return await resp.text()
+
+        async def then_get() -> str:
+            await asyncio.sleep(0.03)  # the early response has ended by now
+            async with session.get(server.make_url("/hello")) as resp:
+                return await resp.text()
+
+        async with asyncio.timeout(10):
+            assert await asyncio.gather(upload(), then_get()) == ["early", "hello"]
+
+
 async def test_invalid_input_fails_before_connecting(aiohttp_server) -> None:
     hits = []
 
