@@ -280,6 +280,7 @@ class BaseConnector:
         self._force_close = force_close
         self._pool = _Pool(limit, limit_per_host)
         self._all: Set[ResponseHandler] = set()
+        self._closing: Set[ResponseHandler] = set()  # see _forget
         self._cleanup_handle: Optional[asyncio.TimerHandle] = None
         self._cleanup_closed = enable_cleanup_closed  # kept for API compatibility
         self._timeout_ceil_threshold = timeout_ceil_threshold
@@ -476,7 +477,14 @@ class BaseConnector:
             self._wake_waiter()
 
     def _forget(self, proto: ResponseHandler) -> None:
+        """A connection that is being closed: out of the pool's sight, but kept until its
+        transport has closed, so that ``close()`` waits for it too (a TLS close waits for
+        the peer's close_notify; a loop closed before would leave the socket open)."""
         self._all.discard(proto)
+        closed = proto.closed
+        if not closed.done():
+            self._closing.add(proto)
+            closed.add_done_callback(lambda _: self._closing.discard(proto))
 
     def _cleanup(self) -> None:
         self._cleanup_handle = None
@@ -517,6 +525,7 @@ class BaseConnector:
             if not proto.closed.done():
                 waiting.append(proto.closed)
         self._all.clear()
+        waiting.extend(proto.closed for proto in self._closing if not proto.closed.done())
         self._pool.idle.clear()
         for key, waiter in self._pool.waiters:
             if not waiter.done():
