@@ -59,3 +59,9 @@ def test_hdrs_matches_aiohttp() -> None:
     assert hdrs.METH_ALL == {"CONNECT", "HEAD", "GET", "DELETE", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
     assert CIMultiDict({"content-type": "text/plain"})[hdrs.CONTENT_TYPE] == "text/plain"
     assert aioclient.hdrs is hdrs
+
+
+def test_the_abc_module_is_reachable_from_the_package() -> None:
+    # aiohttp users write custom resolvers and jars as ``aiohttp.abc.AbstractResolver``.
+    assert aioclient.abc.AbstractResolver is aioclient.resolver.AbstractResolver
+    assert aioclient.abc.AbstractCookieJar is aioclient.AbstractCookieJar

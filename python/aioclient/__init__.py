@@ -7,6 +7,7 @@ tracing and the exception tree have the same names and behaviour.
 
 __version__ = "0.1.0"
 
+from . import abc as abc  # aiohttp.abc: the bases of custom resolvers and jars
 from . import hdrs
 from .auth import BasicAuth, DigestAuthMiddleware, encode_basic_auth
 from .connector import (
