@@ -444,11 +444,18 @@ class BaseConnector:
             if waiter is not None:
                 waiter.set_result(None)
 
-    def release(self, proto: ResponseHandler, *, reusable: bool = True) -> None:
-        """Give a connection back: pooled when it can carry another request."""
+    def release(self, proto: ResponseHandler, *, reusable: bool = True, lease: Optional[int] = None) -> None:
+        """Give a connection back: pooled when it can carry another request.
+
+        ``reusable=False``: closed, its response abandoned. ``lease``: the request's
+        ``proto.lease``; nothing happens if the connection has been acquired since (its
+        response ended and returned it to the pool, where another request took it).
+        """
         key = proto.key
-        if key is None or not proto.acquired:
+        if key is None or not proto.acquired or (lease is not None and proto.lease != lease):
             return  # released already (e.g. its response ended, then its task was cancelled)
+        if not reusable:
+            proto.on_message_complete = None  # what still arrives is no response of ours
         if proto.sending_body and reusable:
             # The response ended before the request's body was written: pooled now, the
             # next request's bytes would land in the middle of that body.

@@ -398,7 +398,6 @@ class ClientResponse:
         self._proto = self._connector = None
         if proto is not None and connector is not None:
             # Mid-body: the rest of the response would be read by the next request.
-            proto.on_message_complete = None
             proto.payload = None
             connector.release(proto, reusable=False)
             # What was not received never will be: readers get an error, not a wait

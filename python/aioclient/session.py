@@ -771,9 +771,7 @@ class ClientSession:
             except BaseException as exc:
                 if heads is not None:
                     heads.discard(waiter)
-                if proto.lease == lease:  # not already back in the pool with its response
-                    proto.on_message_complete = None
-                    connector.release(proto, reusable=False)
+                connector.release(proto, reusable=False, lease=lease)
                 if (
                     isinstance(exc, (ServerDisconnectedError, ClientConnectionResetError, ClientOSError))
                     and not proto.received_any
@@ -988,9 +986,7 @@ class _Sender:
                 connector.release(proto)
             head_event, payload = await waiter
         except BaseException as exc:
-            if proto.lease == lease:  # not already back in the pool with its response
-                proto.on_message_complete = None
-                connector.release(proto, reusable=False)
+            connector.release(proto, reusable=False, lease=lease)
             if isinstance(exc, ClientResponseError) and exc.request_info is None:
                 exc.request_info = req.request_info  # a malformed response to this request
             raise

@@ -378,26 +378,16 @@ async def test_raise_for_status(aiohttp_server) -> None:
         assert info.value.status == 404
 
 
-async def test_body_cut_short_is_payload_error(aiohttp_server) -> None:
+@pytest.mark.parametrize(
+    ("framing", "cause"), [("content-length", ContentLengthError), ("chunked", TransferEncodingError)]
+)
+async def test_body_cut_short_is_payload_error(aiohttp_server, framing: str, cause: type) -> None:
     async def short(request: web.Request) -> web.StreamResponse:
-        resp = web.StreamResponse(headers={"Content-Length": "1000"})
-        await resp.prepare(request)
-        await resp.write(b"only a little")
-        request.transport.close()
-        return resp
-
-    server = await aiohttp_server(_app(short=short))
-    async with aioclient.ClientSession() as session:
-        with pytest.raises(aioclient.ClientPayloadError) as info:
-            async with session.get(server.make_url("/short")) as r:
-                await r.read()
-    assert isinstance(info.value.__cause__, ContentLengthError)  # as aiohttp chains it
-
-
-async def test_chunked_body_cut_short_is_payload_error_from_transfer_encoding(aiohttp_server) -> None:
-    async def short(request: web.Request) -> web.StreamResponse:
-        resp = web.StreamResponse()
-        resp.enable_chunked_encoding()
+        if framing == "chunked":
+            resp = web.StreamResponse()
+            resp.enable_chunked_encoding()
+        else:
+            resp = web.StreamResponse(headers={"Content-Length": "1000"})
         await resp.prepare(request)
         await resp.write(b"only a little")
         await asyncio.sleep(0.05)
@@ -409,7 +399,7 @@ async def test_chunked_body_cut_short_is_payload_error_from_transfer_encoding(ai
         with pytest.raises(aioclient.ClientPayloadError) as info:
             async with session.get(server.make_url("/short")) as r:
                 await r.read()
-    assert isinstance(info.value.__cause__, TransferEncodingError)  # as aiohttp chains it
+    assert isinstance(info.value.__cause__, cause)  # as aiohttp chains it
 
 
 @pytest.mark.parametrize("iterator", ["iter_chunked", "iter_any"])
