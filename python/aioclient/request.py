@@ -11,7 +11,14 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _core
-from .exceptions import ClientConnectionError, ClientError, ClientOSError, InvalidUrlClientError
+from .exceptions import (
+    ClientConnectionError,
+    ClientConnectionResetError,
+    ClientError,
+    ClientOSError,
+    InvalidUrlClientError,
+    ServerDisconnectedError,
+)
 from .helpers import split_unquoted
 from .payload import Payload, get_payload
 
@@ -338,17 +345,25 @@ class ClientRequest:
                 await continue_waiter
             if waiter.done():
                 return waiter  # a final response came instead of 100 Continue
-        if isinstance(body, Payload):
-            await self._send_payload(proto, body, chunked, on_chunk_sent)
-        else:
-            # A large bytes body: one write (the transport buffers what the socket
-            # cannot take at once), then wait for the buffer to drain.
-            if small:
-                proto.write_body(small)
-                if on_chunk_sent is not None:
-                    await on_chunk_sent(small)
-            proto.write_body(b"", last=True)
-            await proto.drain()
+        try:
+            if isinstance(body, Payload):
+                await self._send_payload(proto, body, chunked, on_chunk_sent)
+            else:
+                # A large bytes body: one write (the transport buffers what the socket
+                # cannot take at once), then wait for the buffer to drain.
+                if small:
+                    proto.write_body(small)
+                    if on_chunk_sent is not None:
+                        await on_chunk_sent(small)
+                proto.write_body(b"", last=True)
+                await proto.drain()
+        except (ClientOSError, ClientConnectionResetError, ServerDisconnectedError):
+            # A server may answer before reading the whole body (413, 401) and close
+            # the connection: the write fails, but the response is the answer, as in
+            # aiohttp. Without a response, the failure is.
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                return waiter
+            raise
         return waiter
 
     async def _send_payload(self, proto: "ResponseHandler", body: Payload, chunked: bool, on_chunk_sent: Any) -> None:

@@ -666,6 +666,33 @@ async def test_a_response_before_the_whole_upload_keeps_the_connection_until_it_
             assert await asyncio.gather(upload(), then_get()) == ["early", "hello"]
 
 
+@pytest.mark.parametrize("body", ["bytes", "generator"])
+async def test_a_response_before_the_upload_fails_is_the_answer(aiohttp_server, body) -> None:
+    # The server refuses the upload without reading it and closes the connection (a
+    # reset, with the body unread): the rest of the body cannot be written, but the
+    # request returns the refusal, as aiohttp does.
+    async def refuse(request: web.Request) -> web.StreamResponse:
+        resp = web.Response(status=413, text="too big", headers={"Connection": "close"})
+        await resp.prepare(request)
+        await resp.write_eof()
+        await asyncio.sleep(0.05)  # the response has reached the client
+        request.transport.close()
+        return resp
+
+    async def chunks():
+        for _ in range(480):
+            yield b"x" * 65536
+
+    server = await aiohttp_server(_app(refuse=refuse))
+    async with aioclient.ClientSession() as session:
+        for _ in range(3):
+            data = b"x" * (30 << 20) if body == "bytes" else chunks()
+            async with asyncio.timeout(10):
+                async with session.post(server.make_url("/refuse"), data=data) as resp:
+                    assert resp.status == 413
+                    assert await resp.text() == "too big"
+
+
 async def test_invalid_input_fails_before_connecting(aiohttp_server) -> None:
     hits = []
 
