@@ -39,6 +39,10 @@ class EndOfMessage:
     def trailers(self) -> Headers: ...
 
 @final
+class ChunkEnd:
+    """The end of an HTTP chunk of a chunked body (after its bytes in the events)."""
+
+@final
 class HandshakeDone:
     """The innermost TLS handshake completed."""
 
@@ -55,7 +59,7 @@ class ProtocolError:
     expected: Optional[bytes]
     got: Optional[bytes]
 
-Event: TypeAlias = ResponseHead | Informational | bytes | EndOfMessage | HandshakeDone | ProtocolError
+Event: TypeAlias = ResponseHead | Informational | bytes | ChunkEnd | EndOfMessage | HandshakeDone | ProtocolError
 
 @final
 class TlsConfig:

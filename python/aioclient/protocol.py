@@ -33,6 +33,7 @@ __all__ = ("ResponseHandler",)
 
 _ResponseHead = _core.ResponseHead
 _EndOfMessage = _core.EndOfMessage
+_ChunkEnd = _core.ChunkEnd
 _Informational = _core.Informational
 _HandshakeDone = _core.HandshakeDone
 _ProtocolError = _core.ProtocolError
@@ -255,6 +256,9 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
                     payload.feed_data(event)
             elif kind is _ResponseHead:
                 payload = self._on_head(event)
+            elif kind is _ChunkEnd:
+                if payload is not None:
+                    payload._end_http_chunk()
             elif kind is _EndOfMessage:
                 self._on_end()
                 payload = None

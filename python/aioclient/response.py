@@ -138,7 +138,8 @@ class ClientResponse:
                 # release() leaves readable.
                 self._content = EMPTY_PAYLOAD
                 return EMPTY_PAYLOAD
-            stream = StreamReader(None, self._read_bufsize, body=content)  # type: ignore[arg-type]
+            # A whole chunked body that came in one read was a single HTTP chunk.
+            stream = StreamReader(None, self._read_bufsize, body=content, body_ends_chunk=self._head.chunked)  # type: ignore[arg-type]
             if self._body is not None:
                 stream.read_nowait()  # read() has taken the body already
             if self._released and content:

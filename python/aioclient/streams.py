@@ -64,6 +64,7 @@ class StreamReader:
         "_total_bytes",
         "_paused",
         "_reading_all",
+        "_chunk_ends",
     )
 
     def __init__(
@@ -73,8 +74,10 @@ class StreamReader:
         *,
         loop: Optional[asyncio.AbstractEventLoop] = None,
         body: Optional[bytes] = None,
+        body_ends_chunk: bool = False,
     ) -> None:
-        # ``body``: the whole body, already received (the stream starts at its end).
+        # ``body``: the whole body, already received (the stream starts at its end);
+        # ``body_ends_chunk``: it ends with the end of an HTTP chunk.
         self._protocol = protocol
         self._limit = limit
         self._loop = loop  # the running loop's, when None (needed only to wait)
@@ -88,6 +91,9 @@ class StreamReader:
         self._total_bytes = self._size
         self._paused = False
         self._reading_all = False
+        # Where HTTP chunks of a chunked body ended, as offsets in the body (for
+        # ``readchunk``); None until one has.
+        self._chunk_ends: Optional[Deque[int]] = collections.deque((self._size,)) if body and body_ends_chunk else None
 
     def __repr__(self) -> str:
         return f"<StreamReader {self._size} bytes{' eof' if self._eof else ''}>"
@@ -149,6 +155,26 @@ class StreamReader:
         if self._size > 2 * self._limit and not self._paused:
             self._paused = True
             self._protocol.pause_reading()
+
+    def _feed_http_chunks(self, events: Any, size: int) -> None:
+        """``_feed_pieces`` for a read of a chunked body: the pieces, with a marker where
+        an HTTP chunk ended (``_core.ChunkEnd``), ``size`` bytes in all."""
+        ends = self._chunk_ends
+        if ends is None:
+            ends = self._chunk_ends = collections.deque()
+        pieces = []
+        at = self._total_bytes
+        for event in events:
+            if event.__class__ is bytes:
+                pieces.append(event)
+                at += len(event)
+            elif at and (not ends or ends[-1] != at):
+                ends.append(at)
+        self._feed_pieces(pieces, size)  # (wakes a reader for a chunk's end alone too)
+
+    def _end_http_chunk(self) -> None:
+        """An HTTP chunk of the body ended here."""
+        self._feed_http_chunks((None,), 0)
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -221,6 +247,11 @@ class StreamReader:
                         left = 0
                 data = b"".join(parts)
         self._size -= len(data)
+        ends = self._chunk_ends
+        if ends:
+            read_to = self._total_bytes - self._size
+            while ends and ends[0] < read_to:
+                ends.popleft()  # read past by another method: no longer a boundary
         if self._paused and self._size < self._limit:
             self._paused = False
             self._protocol.resume_reading()
@@ -275,20 +306,28 @@ class StreamReader:
         return self._take(-1) if self._buffer else b""
 
     async def readchunk(self) -> Tuple[bytes, bool]:
-        """The next piece as received, as ``(data, False)``; ``(b"", False)`` at the end.
+        """The next piece as received, as ``(data, end_of_http_chunk)``.
 
-        aiohttp sets the flag at the end of each HTTP chunk of a chunked body; the
-        engine does not keep chunk boundaries, so here it is always False (as aiohttp
-        reports for bodies that are not chunked).
+        For a chunked body, ``end_of_http_chunk`` is True when ``data`` ends where an
+        HTTP chunk ended (``(b"", True)`` when that end comes after its data was
+        returned); otherwise, and for other bodies, False. ``(b"", False)`` at the end.
         """
-        self._check()
-        while not self._buffer and not self._eof:
-            await self._wait("readchunk")
+        while True:
             self._check()
-        if not self._buffer:
-            return (b"", False)
-        self._unsplit_first()
-        return (self._take(len(self._buffer[0])), False)
+            ends = self._chunk_ends
+            while ends:
+                end = ends.popleft()
+                read_to = self._total_bytes - self._size
+                if end == read_to:
+                    return (b"", True)
+                if end > read_to:
+                    return (self._take(end - read_to), True)
+            if self._buffer:
+                self._unsplit_first()
+                return (self._take(len(self._buffer[0])), False)
+            if self._eof:
+                return (b"", False)
+            await self._wait("readchunk")
 
     async def readexactly(self, n: int) -> bytes:
         """Exactly ``n`` bytes, or ``asyncio.IncompleteReadError`` at an early end."""
@@ -385,6 +424,7 @@ class EmptyStreamReader(StreamReader):
         self._total_bytes = 0
         self._paused = False
         self._reading_all = False
+        self._chunk_ends = None
 
     def __repr__(self) -> str:
         return "<EmptyStreamReader>"

@@ -356,6 +356,84 @@ async def test_iter_chunks_ends_at_the_end_of_the_body(aiohttp_server) -> None:
             assert [item async for item in resp.content.iter_chunks()] == []
 
 
+@pytest.mark.parametrize("pause", [0, 0.02])
+async def test_iter_chunks_marks_the_end_of_each_http_chunk(aiohttp_server, pause) -> None:
+    # aiohttp's documented use: gather data until end_of_http_chunk, one message per
+    # HTTP chunk, whether the chunks come one per read (pause) or several in one.
+    messages = [b"first", b"second message", b"x" * 70_000, b"last"]
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        for message in messages:
+            await resp.write(message)
+            await asyncio.sleep(pause)
+        await resp.write_eof()
+        return resp
+
+    async def one_chunk(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        await resp.write(b'{"a": 1}')
+        await resp.write_eof()
+        return resp
+
+    async def not_chunked(request: web.Request) -> web.Response:
+        return web.Response(body=b"not chunked")
+
+    app = web.Application()
+    app.router.add_get("/chunked", chunked)
+    app.router.add_get("/one", one_chunk)
+    app.router.add_get("/length", not_chunked)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/chunked")) as resp:
+            received, buffer = [], b""
+            async for data, end_of_http_chunk in resp.content.iter_chunks():
+                buffer += data
+                if end_of_http_chunk:
+                    received.append(buffer)
+                    buffer = b""
+            assert received == messages and buffer == b""
+        async with session.get(server.make_url("/one")) as resp:  # whole in one read
+            assert [item async for item in resp.content.iter_chunks()] == [(b'{"a": 1}', True)]
+        async with session.get(server.make_url("/one")) as resp:
+            assert await resp.read() == b'{"a": 1}'
+        async with session.get(server.make_url("/length")) as resp:
+            assert [item async for item in resp.content.iter_chunks()] == [(b"not chunked", False)]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_a_compressed_stream_delivers_each_flushed_message_at_once(aiohttp_server, encoding) -> None:
+    # The server flushes its compressor after each message and sends the next one only
+    # once the client has read it: a decoder holding output back would hang here.
+    import zlib
+
+    read_first = asyncio.Event()
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Encoding": encoding})
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        compressor = zlib.compressobj(wbits=31 if encoding == "gzip" else 15)
+        await resp.write(compressor.compress(b'{"n": 1}\n' * 500) + compressor.flush(zlib.Z_SYNC_FLUSH))
+        await asyncio.wait_for(read_first.wait(), 5)
+        await resp.write(compressor.compress(b'{"n": 2}\n') + compressor.flush())
+        await resp.write_eof()
+        return resp
+
+    server = await aiohttp_server(_app(stream))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/")) as resp:
+            async with asyncio.timeout(3):
+                for _ in range(500):
+                    assert await resp.content.readline() == b'{"n": 1}\n'
+            read_first.set()
+            assert await resp.content.read() == b'{"n": 2}\n'
+
+
 async def test_request_info_lists_the_headers_sent(aiohttp_server) -> None:
     async def teapot(request: web.Request) -> web.Response:
         return web.Response(status=418)

@@ -116,6 +116,36 @@ impl Layer {
         Ok(())
     }
 
+    /// Hand over everything decodable from the input so far: the decoders keep up to
+    /// a buffer of output until more input comes, which would hold back the last
+    /// message of a stream whose server flushed after it.
+    fn flush(&mut self, out: &mut Vec<u8>) -> Result<(), DecodeError> {
+        match self {
+            Layer::Gzip(d) => {
+                d.flush().map_err(corrupt)?;
+                out.append(d.get_mut());
+            }
+            Layer::Deflate(None, _) => {}
+            Layer::Deflate(Some(DeflateKind::Zlib(d)), _) => {
+                d.flush().map_err(corrupt)?;
+                out.append(d.get_mut());
+            }
+            Layer::Deflate(Some(DeflateKind::Raw(d)), _) => {
+                d.flush().map_err(corrupt)?;
+                out.append(d.get_mut());
+            }
+            Layer::Brotli(d) => {
+                d.flush().map_err(corrupt)?;
+                out.append(d.get_mut());
+            }
+            Layer::Zstd(d) => {
+                d.flush().map_err(corrupt)?;
+                out.append(d.get_mut());
+            }
+        }
+        Ok(())
+    }
+
     /// End of input: flush, and fail if the compressed stream was not complete.
     fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), DecodeError> {
         let truncated = || DecodeError::Corrupt("compressed body is truncated".into());
@@ -225,17 +255,39 @@ impl Decoder {
     }
 
     /// Decode queued input until it is used up or about `limit` bytes were produced.
+    /// Once it is used up, all it decodes to has been handed over.
     pub fn decode(&mut self, out: &mut Vec<u8>, limit: usize) -> Result<(), DecodeError> {
         let start = out.len();
+        let mut ran = false;
         while self.has_pending() && out.len() - start < limit {
             let end = (self.consumed + SLICE).min(self.pending.len());
             let slice = self.pending[self.consumed..end].to_vec();
             self.consumed = end;
             self.run(&slice, out)?;
+            ran = true;
         }
         if !self.has_pending() {
             self.pending.clear();
             self.consumed = 0;
+            if ran {
+                self.flush(out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flush every layer; what a layer flushes goes through the layers after it.
+    fn flush(&mut self, out: &mut Vec<u8>) -> Result<(), DecodeError> {
+        let count = self.layers.len();
+        for i in 0..count {
+            let mut data = Vec::new();
+            self.layers[i].flush(&mut data)?;
+            for j in i + 1..count {
+                let mut next = Vec::new();
+                self.layers[j].write(&data, &mut next)?;
+                data = next;
+            }
+            out.extend_from_slice(&data);
         }
         Ok(())
     }

@@ -111,6 +111,9 @@ pub enum Event {
     Head(ResponseHead),
     /// Body bytes (decoded if asked), or raw bytes on an upgraded connection.
     Data(Vec<u8>),
+    /// The end of an HTTP chunk of a chunked body, after its `Data` (only for a chunk
+    /// that brought body bytes: one that the decoder turned into nothing yet has none).
+    ChunkEnd,
     /// The end of the body, with trailers.
     End(Headers),
     /// A protocol failure: always the last event.
@@ -395,6 +398,8 @@ pub struct Connection {
     expected: Option<u64>,
     decoder: Option<Decoder>,
     trailers: Headers,
+    /// Body bytes were delivered since the last `ChunkEnd` (or the head).
+    chunk_has_data: bool,
 }
 
 enum Step {
@@ -421,6 +426,7 @@ impl Connection {
             expected: None,
             decoder: None,
             trailers: Vec::new(),
+            chunk_has_data: false,
         }
     }
 
@@ -847,6 +853,7 @@ impl Connection {
         }
         self.keep_alive = keep_alive;
         self.received = 0;
+        self.chunk_has_data = false;
         self.expected = if chunked { None } else { content_length };
         self.decoder = None;
         if self.opts.decompress && framing.is_some() {
@@ -964,8 +971,14 @@ impl Connection {
                     }));
                     pos += take;
                     if !self.emit_body(&rest[..take], events, budget) {
+                        // (A chunk whose decoded output outruns the budget gets no
+                        // ChunkEnd: its bytes arrive over the next calls.)
                         self.buf.extend_from_slice(&data[pos..]);
                         return;
+                    }
+                    if remaining == take as u64 && self.chunk_has_data {
+                        self.chunk_has_data = false;
+                        events.push(Event::ChunkEnd);
                     }
                 }
                 Chunk::DataEnd => {
@@ -1035,6 +1048,7 @@ impl Connection {
             return true;
         }
         if self.decoder.is_none() {
+            self.chunk_has_data = true;
             events.push(Event::Data(body.to_vec()));
             return true;
         }
@@ -1059,6 +1073,7 @@ impl Connection {
                 return false;
             }
             *budget = budget.saturating_sub(out.len().max(1));
+            self.chunk_has_data |= !out.is_empty();
             push_pieces(out, events);
         }
         if decoder.has_pending() {

@@ -163,6 +163,30 @@ fn chunked_with_extensions_and_trailers() {
 }
 
 #[test]
+fn each_chunk_with_data_ends_with_a_chunk_end() {
+    let wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    let events = assert_split_invariant(plain(), wire, false);
+    assert!(matches!(events[0], Event::Head(_)));
+    assert_eq!(
+        events[1..],
+        [
+            Event::Data(b"hello".to_vec()),
+            Event::ChunkEnd,
+            Event::Data(b" world".to_vec()),
+            Event::ChunkEnd,
+            Event::End(Vec::new()),
+        ]
+    );
+    // A Content-Length body has no chunks.
+    let (events, _) = run(
+        plain(),
+        &[b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"],
+        false,
+    );
+    assert!(!events.contains(&Event::ChunkEnd));
+}
+
+#[test]
 fn close_delimited_ends_at_eof_and_is_not_reusable() {
     let wire = b"HTTP/1.1 200 OK\r\n\r\nuntil close";
     let (events, reusable) = run(plain(), &[wire], true);
@@ -559,6 +583,51 @@ fn decoding_each_encoding_and_stacked() {
     let wire = response_with("deflate", &zlib);
     let (events, _) = run(RequestOptions::default(), &[&wire], false);
     assert_eq!(body_of(&events), zlib);
+}
+
+#[test]
+fn decoded_bytes_are_not_held_back_until_more_input() {
+    // A server streaming compressed messages flushes its encoder after each one: the
+    // message must be readable then, not when the next one arrives.
+    let message = b"{\"event\": 1}\n".repeat(200);
+    let flushed: Vec<(&str, Vec<u8>)> = vec![
+        ("gzip", {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(&message).unwrap();
+            e.flush().unwrap();
+            e.get_ref().clone()
+        }),
+        ("deflate", {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(&message).unwrap();
+            e.flush().unwrap();
+            e.get_ref().clone()
+        }),
+        ("br", {
+            let mut e = brotli::CompressorWriter::new(Vec::new(), 4096, 5, 22);
+            e.write_all(&message).unwrap();
+            e.flush().unwrap();
+            e.get_ref().clone()
+        }),
+        ("zstd", {
+            let mut e = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+            e.write_all(&message).unwrap();
+            e.flush().unwrap();
+            e.get_ref().clone()
+        }),
+    ];
+    for (name, part) in flushed {
+        let mut wire = format!(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: {name}\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n",
+            part.len()
+        )
+        .into_bytes();
+        wire.extend_from_slice(&part);
+        wire.extend_from_slice(b"\r\n");
+        let (events, _) = run(plain(), &[&wire], false);
+        assert_eq!(body_of(&events), message, "{name}");
+        assert_eq!(events.last(), Some(&Event::ChunkEnd), "{name}");
+    }
 }
 
 #[test]

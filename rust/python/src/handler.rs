@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PySlice, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::{Connection, EndOfMessage, ResponseHead};
+use crate::{ChunkEnd, Connection, EndOfMessage, ResponseHead};
 
 /// The smallest read offered to the transport, whatever the `read_bufsize`.
 const MIN_READ: usize = 64 * 1024;
@@ -120,25 +120,28 @@ impl HandlerBase {
         }
         Ok(())
     }
-    /// The stream to feed, and the bytes to feed it, when `events` are all non-empty
-    /// body pieces and a stream takes them.
+    /// The stream to feed, the bytes to feed it and whether HTTP chunks ended among
+    /// them, when `events` are all non-empty body pieces (and chunk ends) and a stream
+    /// takes them.
     fn body_only_payload<'py>(
         slf: &Bound<'py, Self>,
         events: &Bound<'py, PyList>,
-    ) -> PyResult<Option<(Bound<'py, PyAny>, usize)>> {
+    ) -> PyResult<Option<(Bound<'py, PyAny>, usize, bool)>> {
         let py = slf.py();
         let payload = match &slf.borrow().payload {
             Some(payload) => payload.bind(py).clone(),
             None => return Ok(None),
         };
         let mut size = 0;
+        let mut chunk_ends = false;
         for event in events.iter() {
             match event.downcast_exact::<PyBytes>() {
                 Ok(piece) if !piece.as_bytes().is_empty() => size += piece.as_bytes().len(),
+                Err(_) if event.is_exact_instance_of::<ChunkEnd>() => chunk_ends = true,
                 _ => return Ok(None),
             }
         }
-        Ok(Some((payload, size)))
+        Ok(Some((payload, size, chunk_ends)))
     }
     /// One call into the engine per read. A whole response is delivered here; other
     /// events go to the subclass's `_dispatch`.
@@ -212,18 +215,24 @@ impl HandlerBase {
         }
         let count = events.len();
         if count > 0 {
-            if count <= 3 && slf.borrow().payload.is_none() && is_whole_response(&events)? {
+            if count <= 4 && slf.borrow().payload.is_none() && is_whole_response(&events)? {
                 let head = events.get_item(0)?;
-                let body = if count == 3 {
+                let body = if count > 2 {
                     events.get_item(1)?
                 } else {
                     PyBytes::new(py, b"").into_any()
                 };
                 Self::on_whole_response(slf, head, body)?;
-            } else if let Some((payload, size)) = Self::body_only_payload(slf, &events)? {
+            } else if let Some((payload, size, chunk_ends)) = Self::body_only_payload(slf, &events)?
+            {
                 // Body bytes of a streamed response (the usual read of a download):
                 // straight to its reader.
-                payload.call_method1(intern!(py, "_feed_pieces"), (events, size))?;
+                let method = if chunk_ends {
+                    intern!(py, "_feed_http_chunks")
+                } else {
+                    intern!(py, "_feed_pieces")
+                };
+                payload.call_method1(method, (events, size))?;
             } else {
                 slf.call_method1(intern!(py, "_dispatch"), (events,))?;
             }
@@ -428,7 +437,8 @@ impl HandlerBase {
     }
 }
 
-/// `[ResponseHead, EndOfMessage]` or `[ResponseHead, bytes, EndOfMessage]`.
+/// `[ResponseHead, EndOfMessage]`, `[ResponseHead, bytes, EndOfMessage]`, or a body of
+/// one HTTP chunk: `[ResponseHead, bytes, ChunkEnd, EndOfMessage]`.
 fn is_whole_response(events: &Bound<'_, PyList>) -> PyResult<bool> {
     let count = events.len();
     if !events.get_item(0)?.is_exact_instance_of::<ResponseHead>()
@@ -438,5 +448,7 @@ fn is_whole_response(events: &Bound<'_, PyList>) -> PyResult<bool> {
     {
         return Ok(false);
     }
-    Ok(count == 2 || events.get_item(1)?.is_exact_instance_of::<PyBytes>())
+    Ok(count == 2
+        || (events.get_item(1)?.is_exact_instance_of::<PyBytes>()
+            && (count == 3 || events.get_item(2)?.is_exact_instance_of::<ChunkEnd>())))
 }

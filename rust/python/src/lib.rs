@@ -95,6 +95,20 @@ impl EndOfMessage {
     }
 }
 
+/// The end of an HTTP chunk of a chunked body (what `StreamReader.readchunk()`
+/// reports); one shared instance, `CHUNK_END`.
+#[pyclass(frozen, module = "aioclient._core")]
+pub(crate) struct ChunkEnd;
+
+static CHUNK_END: pyo3::sync::GILOnceCell<Py<ChunkEnd>> = pyo3::sync::GILOnceCell::new();
+
+fn chunk_end(py: Python<'_>) -> PyResult<PyObject> {
+    Ok(CHUNK_END
+        .get_or_try_init(py, || Py::new(py, ChunkEnd))?
+        .clone_ref(py)
+        .into_any())
+}
+
 /// The TLS handshake of the innermost layer completed.
 #[pyclass(frozen, module = "aioclient._core")]
 struct HandshakeDone {
@@ -167,6 +181,7 @@ fn tls_error_event(py: Python<'_>, err: &TlsError) -> PyResult<PyObject> {
 fn event_to_py(py: Python<'_>, event: Event) -> PyResult<PyObject> {
     Ok(match event {
         Event::Data(data) => PyBytes::new(py, &data).into_any().unbind(),
+        Event::ChunkEnd => chunk_end(py)?,
         Event::Head(head) => Py::new(
             py,
             ResponseHead {
@@ -856,6 +871,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ResponseHead>()?;
     m.add_class::<Informational>()?;
     m.add_class::<EndOfMessage>()?;
+    m.add_class::<ChunkEnd>()?;
     m.add_class::<HandshakeDone>()?;
     m.add_class::<ProtocolError>()?;
     m.add_class::<WebSocketCodec>()?;
