@@ -144,7 +144,6 @@ class HandlerBase:
     _read_timer: Any
     _read_bufsize: int
     _head_limits: tuple[int, int, int]
-    received_any: bool
     _request_chunked: bool
     _pending_hold: bool
     _raw_pipe: bool

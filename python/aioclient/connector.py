@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import math
 import socket
 import ssl as _ssl
 import sys
@@ -276,7 +277,10 @@ class BaseConnector:
         if limit < 0 or limit_per_host < 0:
             raise ValueError("limit and limit_per_host must be >= 0")
         self._loop = loop or asyncio.get_running_loop()
-        self._keepalive_timeout = keepalive_timeout if keepalive_timeout not in (None, _sentinel) else 0.0
+        # None: an idle connection never expires (as in aiohttp); force_close: none is kept.
+        if keepalive_timeout is _sentinel:
+            keepalive_timeout = 0.0
+        self._keepalive_timeout = math.inf if keepalive_timeout is None else keepalive_timeout
         self._force_close = force_close
         self._pool = _Pool(limit, limit_per_host)
         self._all: Set[ResponseHandler] = set()
@@ -414,7 +418,6 @@ class BaseConnector:
         if proto is not None:
             proto.acquired = True
             proto.lease += 1
-            proto.reused = True
         return proto
 
     async def _wait_for_room(self, key: ConnectionKey, traces: Optional[List["Trace"]]) -> None:
@@ -474,7 +477,7 @@ class BaseConnector:
         if keep:
             proto.idle_since = monotonic()
             self._pool.release(key, proto)
-            if self._cleanup_handle is None:
+            if self._cleanup_handle is None and self._keepalive_timeout != math.inf:
                 self._cleanup_handle = self._loop.call_later(self._keepalive_timeout, self._cleanup)
         else:
             self._pool.release(key)

@@ -102,7 +102,6 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         "_drain_waiter",
         "_writing_paused",
         "idle_since",
-        "reused",
         "acquired",
         "lease",
         "sending_body",
@@ -137,9 +136,7 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         self._writing_paused = False
         self._exception: Optional[BaseException] = None
         self._read_timer: Optional[asyncio.TimerHandle] = None
-        self.received_any = False
         self.idle_since = 0.0
-        self.reused = False
         self.acquired = False  # held by a request (the connector's bookkeeping)
         # Counts acquisitions: a request still holds the connection while the count is
         # the one it acquired (a response that ended put it back in the pool, where
@@ -213,6 +210,7 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         if not self._reading_paused and self.transport is not None:
             self._reading_paused = True
             self.transport.pause_reading()
+            self._cancel_read_timer()  # not reading: the peer is not late
         if not self._consumer_paused():
             self._loop.call_soon(self._continue_pending)
 
@@ -240,6 +238,8 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         if self._reading_paused and self.transport is not None:
             self._reading_paused = False
             self.transport.resume_reading()
+            if self._read_timeout is not None:
+                self._reschedule_read_timer()  # (only while a response is due)
 
     def eof_received(self) -> bool:
         # Let asyncio close the transport; connection_lost reports the end of stream.
@@ -389,8 +389,13 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         max_decompressed_size: Optional[int],
         expect_continue: bool = False,
         read_until_eof: bool = True,
+        body_follows: bool = False,
     ) -> asyncio.Future[Any]:
-        """Write a pre-encoded request head (and small body); return the head waiter."""
+        """Write a pre-encoded request head (and small body); return the head waiter.
+
+        ``body_follows``: the body is written next (``write_body``); ``sock_read`` starts
+        once it is all sent (``start_read_timer``), as in aiohttp: a slow upload is
+        not a silent server."""
         if self._exception is not None:
             raise self._exception
         waiter = self._loop.create_future()
@@ -402,9 +407,14 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
             head, body, no_body, connect, chunked, decompress, max_decompressed_size, read_until_eof
         )
         self.transport.write(data)  # type: ignore[union-attr]
-        if self._read_timeout is not None:
+        if self._read_timeout is not None and not body_follows:
             self._reschedule_read_timer()
         return waiter
+
+    def start_read_timer(self) -> None:
+        """The request is all sent: ``sock_read`` runs from now while a response is due."""
+        if self._read_timeout is not None and not self._reading_paused:
+            self._reschedule_read_timer()
 
     def write_body(self, chunk: bytes, last: bool = False) -> None:
         """Send a piece of a streamed request body (framed by the engine)."""
@@ -486,9 +496,12 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
     # -- flow control (called by StreamReader) -------------------------------
 
     def pause_reading(self) -> None:
+        """The body's reader is full: read no more, and stop ``sock_read`` meanwhile
+        (a slow reader is not a silent server), as aiohttp does."""
         if not self._reading_paused and self.transport is not None:
             self._reading_paused = True
             self.transport.pause_reading()
+            self._cancel_read_timer()
 
     def resume_reading(self) -> None:
         if self._conn.has_pending and self.transport is not None:
@@ -574,7 +587,6 @@ class _DirectBody(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes: int) -> None:
         handler = self._handler
-        handler.received_any = True
         body = self._body
         take = min(nbytes, body.remaining)
         body.write_from(self._scratch, take)

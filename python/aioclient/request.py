@@ -332,6 +332,7 @@ class ClientRequest:
             max_decompressed_size=max_decompressed_size,
             read_until_eof=self.read_until_eof,
             expect_continue=self.expect100,
+            body_follows=not inline,
         )
         if on_headers_sent is not None:
             await on_headers_sent()
@@ -344,6 +345,7 @@ class ClientRequest:
             if continue_waiter is not None:
                 await continue_waiter
             if waiter.done():
+                proto.start_read_timer()
                 return waiter  # a final response came instead of 100 Continue
         try:
             if isinstance(body, Payload):
@@ -362,8 +364,10 @@ class ClientRequest:
             # the connection: the write fails, but the response is the answer, as in
             # aiohttp. Without a response, the failure is.
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                proto.start_read_timer()
                 return waiter
             raise
+        proto.start_read_timer()
         return waiter
 
     async def _send_payload(self, proto: "ResponseHandler", body: Payload, chunked: bool, on_chunk_sent: Any) -> None:

@@ -774,11 +774,11 @@ class ClientSession:
                 connector.release(proto, reusable=False, lease=lease)
                 if (
                     isinstance(exc, (ServerDisconnectedError, ClientConnectionResetError, ClientOSError))
-                    and not proto.received_any
                     and method in IDEMPOTENT_METHODS
                 ):
-                    # The server closed the idle connection as we sent: send once more on
-                    # another connection, as the general path does, within the same total.
+                    # The connection closed before the response head (the server dropped
+                    # it as we sent): send once more on another connection, as the
+                    # general path does, within the same total.
                     if heads is not None:
                         deadline = self._deadlines.start_at(when)
                     redone = await self._request(
@@ -917,8 +917,9 @@ def connection_key(req: ClientRequest, connector: BaseConnector) -> ConnectionKe
 class _Sender:
     """The innermost handler: one request on one connection, to its response head.
 
-    An idempotent request that finds its pooled connection closed by the server before
-    any byte of the response is sent once more on a new connection, as aiohttp does.
+    An idempotent request whose connection the server closed before the whole response
+    head came (an idle pooled connection it dropped as we sent, or a server restarting)
+    is sent once more on a new connection, as aiohttp does (RFC 9112 §9.3.1).
     """
 
     __slots__ = ("_session", "_timeout", "_traces", "_max_decompressed_size", "_may_retry")
@@ -944,19 +945,16 @@ class _Sender:
         key = connection_key(req, connector)
         for attempt in (0, 1):
             proto = await self._connect(connector, key, req)
-            reused = proto.reused
             try:
                 return await self._exchange(proto, connector, req, head, chunked, body)
             except (ServerDisconnectedError, ClientConnectionResetError, ClientOSError):
                 if (
                     attempt == 0
                     and self._may_retry
-                    and reused
-                    and not proto.received_any
                     and req.method in IDEMPOTENT_METHODS
                     and (isinstance(body, bytes) or getattr(body, "replayable", False))
                 ):
-                    continue  # the server closed an idle connection as we sent: retry
+                    continue  # the connection closed before the response head: retry
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -969,8 +967,6 @@ class _Sender:
         traces = self._traces
         proto.prepare(self._timeout.sock_read, req.read_bufsize, (req.max_line_size, req.max_field_size, req.max_headers))
         proto.on_message_complete = connector.release
-        proto.received_any = False
-        proto.reused = False
         lease = proto.lease
         try:
             on_chunk = on_head = None

@@ -479,6 +479,32 @@ async def test_timeouts(aiohttp_server) -> None:
         assert issubclass(aioclient.SocketTimeoutError, aioclient.ServerTimeoutError)
 
 
+async def test_sock_read_measures_the_server_not_a_slow_upload_or_reader(aiohttp_server) -> None:
+    # sock_read is the longest silence from the server while a response is due: not the
+    # time the client takes to send its body, nor the time its reader leaves a full
+    # buffer unread (reading is paused then), as in aiohttp.
+    async def upload(request: web.Request) -> web.Response:
+        return web.Response(text=str(len(await request.read())))
+
+    async def download(request: web.Request) -> web.Response:
+        return web.Response(body=b"x" * (4 << 20))
+
+    async def slow_body():
+        for _ in range(4):
+            await asyncio.sleep(0.15)
+            yield b"y" * 1000
+
+    server = await aiohttp_server(_app(upload=upload, download=download))
+    timeout = aioclient.ClientTimeout(sock_read=0.3)
+    async with aioclient.ClientSession(timeout=timeout) as session:
+        async with session.post(server.make_url("/upload"), data=slow_body()) as resp:
+            assert await resp.text() == "4000"
+        async with session.get(server.make_url("/download")) as resp:
+            first = await resp.content.read(65536)
+            await asyncio.sleep(0.8)  # the server has sent it all; the reader is paused
+            assert len(first) + len(await resp.read()) == 4 << 20
+
+
 async def test_connection_refused_is_connector_error() -> None:
     import socket
 
@@ -512,6 +538,15 @@ async def test_keep_alive_reuses_one_connection(aiohttp_server) -> None:
             async with session.get(server.make_url("/who")) as r:
                 await r.read()
     assert len(set(peers)) == 3
+    peers.clear()
+    # keepalive_timeout=None: idle connections never expire (aiohttp), not "no pooling".
+    async with aioclient.ClientSession(connector=aioclient.TCPConnector(keepalive_timeout=None)) as session:
+        for _ in range(3):
+            async with session.post(server.make_url("/who")) as r:  # the general path too
+                await r.read()
+            async with session.get(server.make_url("/who")) as r:
+                await r.read()
+    assert len(set(peers)) == 1
 
 
 @pytest.mark.parametrize(("limit", "limit_per_host", "expected"), [(3, 0, 3), (0, 2, 2), (10, 4, 4)])
@@ -579,6 +614,28 @@ async def test_stale_pooled_connection_is_retried(aiohttp_server) -> None:
         assert await (await session.get(server.make_url("/hello"))).text() == "hello"
         await asyncio.sleep(0.3)  # the server closes the idle connection meanwhile
         assert await (await session.get(server.make_url("/hello"))).text() == "hello"
+
+
+async def test_a_fresh_connection_closed_before_the_head_is_retried_when_idempotent(aiohttp_server) -> None:
+    # The server drops the first connection it gets without answering: as in aiohttp,
+    # an idempotent request is sent once more on a new connection, a POST is not.
+    hits = []
+
+    async def handler(request: web.Request) -> web.Response:
+        hits.append(request.method)
+        if len(hits) % 2:
+            request.transport.close()
+        return web.Response(text="answered")
+
+    server = await aiohttp_server(_app(x=handler))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/x")) as resp:
+            assert await resp.text() == "answered"
+    assert hits == ["GET", "GET"]
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ServerDisconnectedError):
+            await session.post(server.make_url("/x"), data=b"once")
+    assert hits == ["GET", "GET", "POST"]
 
 
 # A request without arguments takes the fast path; headers={} forces the general one.

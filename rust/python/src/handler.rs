@@ -49,8 +49,6 @@ pub(crate) struct HandlerBase {
     read_bufsize: usize,
     #[pyo3(get, set, name = "_head_limits")]
     head_limits: (usize, usize, usize),
-    #[pyo3(get, set)]
-    received_any: bool,
     #[pyo3(get, set, name = "_request_chunked")]
     request_chunked: bool,
     #[pyo3(get, set, name = "_pending_hold")]
@@ -148,8 +146,7 @@ impl HandlerBase {
     fn feed(slf: &Bound<'_, Self>, input: Input<'_, '_>) -> PyResult<()> {
         let py = slf.py();
         let (conn, raw_pipe, buffer) = {
-            let mut this = slf.borrow_mut();
-            this.received_any = true;
+            let this = slf.borrow();
             let buffer = match input {
                 Input::Buffer(_) => Some(
                     this.read_buffer
@@ -408,7 +405,6 @@ impl HandlerBase {
             }
             this.prepare(py, read_timeout, read_bufsize, head_limits)?;
             this.on_message_complete = Some(on_message_complete);
-            this.received_any = false;
             this.request_chunked = false;
             let event_loop = clone_opt(py, &this.event_loop)
                 .ok_or_else(|| PyRuntimeError::new_err("handler without a loop"))?;
