@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "BaseConnector",
+    "Connection",
     "TCPConnector",
     "UnixConnector",
     "NamedPipeConnector",
@@ -64,6 +65,52 @@ __all__ = (
 )
 
 SocketFactoryType = Callable[[Tuple[Any, ...]], socket.socket]
+
+
+class Connection:
+    """The connection a response's body still arrives on, as ``ClientResponse.connection``
+    gives it (aiohttp's ``Connection``): its ``transport`` and ``protocol``, and
+    ``release()`` (back to the pool if it can carry another request) or ``close()``."""
+
+    __slots__ = ("_connector", "_protocol", "_lease")
+
+    def __init__(self, connector: "BaseConnector", protocol: ResponseHandler) -> None:
+        self._connector = connector
+        self._protocol: Optional[ResponseHandler] = protocol
+        self._lease = protocol.lease  # the hold this view is about (see release)
+
+    def __repr__(self) -> str:
+        return f"Connection<{self._protocol.key if self._protocol is not None else None}>"
+
+    @property
+    def protocol(self) -> Optional[ResponseHandler]:
+        """The connection's protocol (None once released or closed)."""
+        proto = self._protocol
+        held = proto is not None and proto.acquired and proto.lease == self._lease
+        return proto if held else None
+
+    @property
+    def transport(self) -> Optional[asyncio.Transport]:
+        """The connection's transport (None once released, closed or lost)."""
+        proto = self.protocol
+        return None if proto is None else proto.transport
+
+    @property
+    def closed(self) -> bool:
+        """True once released, closed or lost."""
+        return self.transport is None
+
+    def release(self) -> None:
+        """Give the connection up: pooled when it can carry another request."""
+        proto, self._protocol = self._protocol, None
+        if proto is not None:
+            self._connector.release(proto, lease=self._lease)
+
+    def close(self) -> None:
+        """Close the connection."""
+        proto, self._protocol = self._protocol, None
+        if proto is not None:
+            self._connector.release(proto, reusable=False, lease=self._lease)
 
 
 class ConnectionKey(NamedTuple):
@@ -404,7 +451,14 @@ class BaseConnector:
         proto.acquired = True
         proto.lease += 1
         self._all.add(proto)
+        proto.closed.add_done_callback(lambda _: self._lost(proto))
         return proto
+
+    def _lost(self, proto: ResponseHandler) -> None:
+        """A connection closed: if a request or response still held it, its pool slot is
+        free now (a response dropped unread and unreleased would hold it forever)."""
+        if proto.acquired:
+            self.release(proto, reusable=False)
 
     def _take_idle(self, key: ConnectionKey) -> Optional[ResponseHandler]:
         """An idle pooled connection for ``key``, acquired; ``None`` if there is none."""

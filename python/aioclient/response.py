@@ -22,7 +22,7 @@ from .helpers import ContentDisposition, parse_content_disposition, parse_conten
 from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
-    from .connector import BaseConnector
+    from .connector import BaseConnector, Connection
     from .protocol import ResponseHandler
     from .session import ClientSession
     from .tracing import Trace
@@ -257,9 +257,15 @@ class ClientResponse:
         return parse_links(self.headers.getall("Link", ()), self.url)
 
     @property
-    def connection(self) -> Optional["ResponseHandler"]:
-        """The connection still carrying this response's body, if any."""
-        return self._proto
+    def connection(self) -> Optional["Connection"]:
+        """The connection still carrying this response's body, if any (None once the
+        body has arrived, or the response was released)."""
+        proto = self._proto
+        if proto is None or self._connector is None:
+            return None
+        from .connector import Connection  # the connector owns connections
+
+        return Connection(self._connector, proto)
 
     @property
     def closed(self) -> bool:

@@ -605,6 +605,28 @@ async def test_cancelling_half_of_200_requests_leaks_nothing(aiohttp_server) -> 
         assert await one() == b"ok"
 
 
+async def test_a_dead_connection_frees_its_pool_slot_though_its_response_is_never_released(aiohttp_server) -> None:
+    async def cut(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Length": "10"})
+        await resp.prepare(request)
+        await resp.write(b"abc")
+        await asyncio.sleep(0.05)
+        request.transport.close()  # the body never ends
+        return resp
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="hello")
+
+    server = await aiohttp_server(_app(cut=cut, hello=hello))
+    async with aioclient.ClientSession(connector=aioclient.TCPConnector(limit=1)) as session:
+        unreleased = await session.get(server.make_url("/cut"))  # kept, never released
+        async with asyncio.timeout(5):
+            async with session.get(server.make_url("/hello")) as resp:
+                assert await resp.text() == "hello"
+        with pytest.raises(aioclient.ClientPayloadError):
+            await unreleased.read()
+
+
 async def test_stale_pooled_connection_is_retried(aiohttp_server) -> None:
     async def hello(request: web.Request) -> web.Response:
         return web.Response(text="hello")

@@ -210,8 +210,17 @@ async def test_response_is_closed_once_its_body_has_arrived(aiohttp_server) -> N
         assert await resp.read() == b"hi"
         resp = await session.get(server.make_url("/big"))
         assert not resp.closed and resp.connection is not None
+        # aiohttp's Connection: the transport (peer address), a bool `closed`.
+        connection = resp.connection
+        assert connection.transport.get_extra_info("peername")[1] == server.make_url("/").port
+        assert connection.protocol is not None and connection.closed is False
         assert await resp.read() == big
         assert resp.closed and resp.connection is None
+        assert connection.closed is True and connection.transport is None  # back in the pool
+        resp = await session.get(server.make_url("/big"))
+        resp.connection.close()  # given up mid-body: the body never completes
+        with pytest.raises(aioclient.ClientPayloadError):
+            await resp.read()
         resp = await session.get(server.make_url("/big"))
         received = 0
         async for chunk in resp.content.iter_chunked(1 << 20):
