@@ -940,7 +940,7 @@ class TCPConnector(BaseConnector):
                 info,
                 (),
                 status=response_head.status,
-                message=response_head.reason.decode("latin-1"),
+                message=response_head.reason.decode("utf-8", "surrogateescape"),
                 headers=response_headers,
             )
         if not key.is_ssl:

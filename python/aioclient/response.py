@@ -109,7 +109,7 @@ class ClientResponse:
         from the connection."""
         self._head = head
         self.status = head.status
-        self.reason = head.reason.decode("latin-1")
+        self.reason = head.reason.decode("utf-8", "surrogateescape")
         self.version = HttpVersion11 if head.version_minor == 1 else HttpVersion10
         self._content = payload
         if payload.__class__ is bytes:  # complete: the connection is back in the pool

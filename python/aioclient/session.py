@@ -709,7 +709,7 @@ class ClientSession:
                     for trace in traces:
                         await trace.send_request_exception(method, url, headers, timed_out)
                 raise timed_out from None
-            if traces and not isinstance(exc, asyncio.CancelledError):
+            if traces:  # a cancelled request too: tracers count requests in flight
                 for trace in traces:
                     await trace.send_request_exception(method, url, headers, exc)
             raise

@@ -223,6 +223,32 @@ def _app() -> web.Application:
     return app
 
 
+async def test_a_cancelled_request_is_traced_as_an_exception(aiohttp_server) -> None:
+    # Tracers that count requests in flight need an end for each start (as in aiohttp).
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_get("/slow", slow)
+    server = await aiohttp_server(app)
+    events = []
+
+    async def on_start(session, ctx, params) -> None:
+        events.append("start")
+
+    async def on_exception(session, ctx, params) -> None:
+        events.append(type(params.exception).__name__)
+
+    trace_config = aioclient.TraceConfig()
+    trace_config.on_request_start.append(on_start)
+    trace_config.on_request_exception.append(on_exception)
+    async with aioclient.ClientSession(trace_configs=[trace_config]) as session:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(session.get(server.make_url("/slow")), 0.2)
+    assert events == ["start", "CancelledError"]
+
+
 async def test_tracing_signals_in_order(aiohttp_server) -> None:
     async def start(request: web.Request) -> web.Response:
         return web.Response(status=302, headers={"Location": "/end"})

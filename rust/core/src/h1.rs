@@ -693,7 +693,9 @@ impl Connection {
         }
         let status = response.code.unwrap_or(0);
         let version_minor = response.version.unwrap_or(1);
-        let reason = response.reason.unwrap_or("").as_bytes().to_vec();
+        // The reason phrase as sent: httparse gives "" for one with obs-text (bytes
+        // above 0x7f, e.g. UTF-8), which aiohttp decodes and keeps.
+        let reason = raw_reason(&self.buf[..consumed]).to_vec();
         let mut headers: Headers = Vec::with_capacity(response.headers.len());
         for h in response.headers.iter() {
             if h.name.len() + h.value.len() + 2 > limits.max_field_size {
@@ -801,12 +803,16 @@ impl Connection {
                 }
                 10 if name.eq_ignore_ascii_case(b"set-cookie") => has_set_cookie = true,
                 12 if name.eq_ignore_ascii_case(b"content-type") => {
-                    content_type = Some(value.clone());
+                    // The first field, as aiohttp's `headers.get()` reads it.
+                    content_type.get_or_insert_with(|| value.clone());
                 }
                 16 if name.eq_ignore_ascii_case(b"content-encoding") => {
-                    content_encoding = Some(value.clone());
+                    // The first field, as aiohttp's `headers.get()` reads it.
+                    content_encoding.get_or_insert_with(|| value.clone());
                 }
-                8 if name.eq_ignore_ascii_case(b"location") => location = Some(value.clone()),
+                8 if name.eq_ignore_ascii_case(b"location") => {
+                    location.get_or_insert_with(|| value.clone());
+                }
                 _ => {}
             }
         }
@@ -1215,6 +1221,13 @@ fn parse_field(line: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
         return None;
     }
     Some((name.to_vec(), value.to_vec()))
+}
+
+/// The reason phrase of a parsed status line `HTTP/1.x SP 3DIGIT [SP reason]`.
+fn raw_reason(head: &[u8]) -> &[u8] {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or(b"");
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    line.get(13..).unwrap_or(b"")
 }
 
 /// A header value with each obs-fold's line break removed (the whitespace after it stays,

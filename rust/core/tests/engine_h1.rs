@@ -117,6 +117,25 @@ fn content_length_response() {
 }
 
 #[test]
+fn reason_as_sent_and_first_of_repeated_fields() {
+    // httparse gives no reason phrase with bytes above 0x7f; aiohttp keeps it. Of two
+    // Content-Type (-Encoding, Location) fields, the first counts, as `headers.get()`.
+    let wire = "HTTP/1.1 503 Service indisponible \u{2013} r\u{e9}essayez\r\nContent-Type: text/html\r\nContent-Type: application/json\r\nLocation: /a\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n";
+    let events = assert_split_invariant(plain(), wire.as_bytes(), false);
+    let Event::Head(head) = &events[0] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        head.reason,
+        "Service indisponible \u{2013} r\u{e9}essayez".as_bytes()
+    );
+    assert_eq!(head.content_type.as_deref(), Some(&b"text/html"[..]));
+    assert_eq!(head.location.as_deref(), Some(&b"/a"[..]));
+    let (events, _) = run(plain(), &[b"HTTP/1.1 204\r\n\r\n"], false);
+    assert!(matches!(&events[0], Event::Head(h) if h.reason.is_empty()));
+}
+
+#[test]
 fn obs_fold_is_read_as_whitespace() {
     // RFC 9112 §5.2: a user agent replaces each obs-fold; as aiohttp, the line break
     // goes, the whitespace after it stays, the value is trimmed.
