@@ -324,7 +324,9 @@ class ClientWebSocketResponse:
         transport = self._proto.transport
         if transport is None or transport.is_closing():
             raise ClientConnectionResetError("Cannot write to closing transport")
-        reason = message.decode("utf-8") if isinstance(message, bytes) else str(message)
+        # Bytes go as given (aiohttp does not check them); the codec cuts a long reason
+        # at a character boundary.
+        reason = message.encode("utf-8") if isinstance(message, str) else bytes(message)
         self._proto.send_raw(self._codec.encode_close(code, reason))
 
     async def send_frame(self, message: bytes, opcode: int, compress: Optional[int] = None) -> None:
@@ -476,8 +478,8 @@ class ClientWebSocketResponse:
                 await self.close()
                 return WSMessage(WSMsgType.ERROR, exc, None)
             opcode, data, extra = item
-            if opcode == _TEXT:
-                return WSMessage(WSMsgType.TEXT, data if self._decode_text else data.encode("utf-8"), "")
+            if opcode == _TEXT:  # (bytes when decode_text is off: the codec left it undecoded)
+                return WSMessage(WSMsgType.TEXT, data, "")
             if opcode == _BINARY:
                 return WSMessage(WSMsgType.BINARY, data, "")
             if opcode == -1:
@@ -684,7 +686,7 @@ async def ws_connect(
         extension = resp.headers.get("Sec-WebSocket-Extensions") if compress else None
         try:
             window_bits, notakeover, codec_header = _parse_deflate_answer(extension) if extension else (0, False, None)
-            codec = _core.WebSocketCodec(max_msg_size, codec_header.encode() if codec_header else None)
+            codec = _core.WebSocketCodec(max_msg_size, codec_header.encode() if codec_header else None, decode_text)
         except ValueError as exc:
             raise WSServerHandshakeError(resp.request_info, resp.history, message=str(exc), status=resp.status, headers=resp.headers) from exc
     except BaseException:

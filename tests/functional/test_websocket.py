@@ -539,3 +539,64 @@ async def test_closing_the_session_under_a_receive_reports_as_aiohttp(aiohttp_se
     assert msg.type == aioclient.WSMsgType.CLOSED
     assert (ws.closed, ws.close_code) == (True, 1006)
     assert isinstance(ws.exception(), aioclient.ClientConnectionResetError)
+
+
+@pytest.mark.parametrize("code", [1006, 1012, 1013, 1014, 3000, 4999, 5000])
+async def test_close_codes_accepted_as_aiohttp_does(aiohttp_server, code) -> None:
+    close_codes: asyncio.Queue = asyncio.Queue()
+    server = await aiohttp_server(_closing_server(code, close_codes))
+    async with aioclient.ClientSession() as session:
+        ws = await session.ws_connect(_ws_url(server))
+        assert await ws.receive_str() == "hello"
+        async with asyncio.timeout(5):
+            msg = await ws.receive()
+            assert (msg.type, msg.data, msg.extra) == (WSMsgType.CLOSE, code, "bye")
+            assert ws.close_code == code
+            assert await close_codes.get() == 1000  # our reply: not a protocol error (1002)
+
+
+async def test_decode_text_false_hands_over_text_as_bytes(aiohttp_server) -> None:
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str("h\u00e9llo")
+        await ws.send_frame(b"\xff\xferaw", ServerMsgType.TEXT)  # not UTF-8: not checked
+        await ws.send_str('{"a": 1}')
+        await ws.receive(timeout=5)
+        return ws
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session:
+        async with session.ws_connect(_ws_url(server), decode_text=False) as ws:
+            async with asyncio.timeout(5):
+                msg = await ws.receive()
+                assert (msg.type, msg.data) == (WSMsgType.TEXT, "h\u00e9llo".encode())
+                assert await ws.receive_str() == b"\xff\xferaw"
+                assert await ws.receive_json() == {"a": 1}
+            assert ws.close_code is None
+
+
+async def test_close_reason_cut_at_a_character_and_bytes_sent_as_given(aiohttp_server) -> None:
+    received: asyncio.Queue = asyncio.Queue()
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        msg = await ws.receive(timeout=5)
+        received.put_nowait((msg.type, msg.data, msg.extra))
+        return ws
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session:
+        async with asyncio.timeout(5):
+            # 122 bytes, then a 2-byte character across the 123 bytes a reason has room for.
+            ws = await session.ws_connect(_ws_url(server))
+            assert await ws.close(message=("a" * 122 + "\u00e9\u00e9").encode()) is True
+            assert await received.get() == (ServerMsgType.CLOSE, 1000, "a" * 122)
+            assert (ws.close_code, ws.exception()) == (1000, None)
+            # Not UTF-8: sent anyway (the server answers it with 1007, as aiohttp's does).
+            ws = await session.ws_connect(_ws_url(server))
+            assert await ws.close(message=b"\xff\xfe") is True
+            kind, error, _ = await received.get()
+            assert kind is ServerMsgType.ERROR and error.code == 1007
+            assert ws.exception() is None
