@@ -8,7 +8,7 @@ from collections import deque
 import json as _json
 import re
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Callable, Deque, Iterable, NamedTuple, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Deque, Iterable, List, NamedTuple, Optional, Tuple, Union
 
 from multidict import CIMultiDict
 from yarl import URL
@@ -98,23 +98,35 @@ class ClientWSTimeout:
 
 DEFAULT_WS_CLIENT_TIMEOUT = ClientWSTimeout()
 
+# Read flow control, as aiohttp's WebSocketDataQueue (limit 2**16): the socket is paused
+# while more than 2 * _READ_LIMIT bytes of messages wait for receive(), and resumed once
+# they are read below _READ_LIMIT. Each message counts _MSG_OVERHEAD bytes more, so a
+# flood of tiny messages is bounded too.
+_READ_LIMIT = 2**16
+_MSG_OVERHEAD = 128
+
 
 class _Reader:
     """Fed by the protocol with the raw stream; decodes frames into a queue.
 
     Items are the codec's ``(opcode, data, extra)`` tuples, plus the CLOSING and
     ERROR items the WebSocket itself puts in to wake a waiting ``receive()``.
+    The codec's items are counted (``_size``) for read flow control.
     """
 
-    __slots__ = ("_codec", "_queue", "_loop", "_waiter", "_exception", "_eof", "on_data")
+    __slots__ = ("_codec", "_queue", "_loop", "_protocol", "_waiters", "_exception", "_eof", "_size", "_paused", "on_data")
 
-    def __init__(self, codec: Any, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, codec: Any, loop: asyncio.AbstractEventLoop, protocol: Any) -> None:
         self._codec = codec
         self._queue: Deque[Any] = deque()
         self._loop = loop
-        self._waiter: Optional[asyncio.Future[None]] = None
+        self._protocol = protocol
+        # Usually one reader waits; close() may read while a woken receive() has yet to run.
+        self._waiters: List[asyncio.Future[None]] = []
         self._exception: Optional[BaseException] = None
         self._eof = False
+        self._size = 0
+        self._paused = False  # (also read by the protocol: the consumer paused reading)
         # Called on every read from the server (the heartbeat's proof of life), or None.
         self.on_data: Optional[Callable[[], None]] = None
 
@@ -124,7 +136,14 @@ class _Reader:
         items = self._codec.receive(data)
         if items:
             self._queue.extend(items)
+            size = self._size + _MSG_OVERHEAD * len(items)
+            for item in items:
+                size += len(item[1])
+            self._size = size
             self._wake()
+            if size > 2 * _READ_LIMIT and not self._paused:
+                self._paused = True
+                self._protocol.pause_reading()
 
     def _feed_pieces(self, pieces: Any, size: int) -> None:
         """The pieces of one read (the handler's call, as for a StreamReader)."""
@@ -132,7 +151,7 @@ class _Reader:
             self.feed_data(piece)
 
     def put(self, item: Any) -> None:
-        """Queue an item of our own after what was received."""
+        """Queue an item of our own after what was received (not counted)."""
         self._queue.append(item)
         self._wake()
 
@@ -146,19 +165,51 @@ class _Reader:
         self._wake()
 
     def _wake(self) -> None:
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        waiters = self._waiters
+        if waiters:
+            self._waiters = []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def _resume(self) -> None:
+        self._paused = False
+        self._protocol.resume_reading()
 
     async def read(self) -> Any:
-        while not self._queue:
+        """The next item; None when woken for an item another reader took first."""
+        queue = self._queue
+        if not queue:
             if self._exception is not None:
                 raise self._exception
             if self._eof:
                 raise ServerDisconnectedError()
-            self._waiter = self._loop.create_future()
-            await self._waiter
-        return self._queue.popleft()
+            waiter = self._loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                if self._paused:
+                    # Waiting with nothing queued: the socket must be read. (Resuming may
+                    # feed data at once, which must find the waiter in place.)
+                    self._resume()
+                await waiter
+            finally:
+                if not waiter.done() or waiter.cancelled():
+                    try:
+                        self._waiters.remove(waiter)
+                    except ValueError:
+                        pass
+            if not queue:
+                if self._exception is not None:
+                    raise self._exception
+                if self._eof:
+                    raise ServerDisconnectedError()
+                return None
+        item = queue.popleft()
+        if item[0] < 0x100:  # the codec's: counted
+            self._size -= len(item[1]) + _MSG_OVERHEAD
+            if self._paused and self._size < _READ_LIMIT:
+                self._resume()
+        return item
 
 
 # Items the WebSocket queues itself (the codec's opcodes are 0..10, -1 for its errors).
@@ -420,6 +471,8 @@ class ClientWebSocketResponse:
                 self._exception = exc
                 self._release()
                 return True
+            if item is None:
+                continue
             opcode, data, extra = item
             if opcode == WSMsgType.CLOSE:
                 self._close_code = extra if extra is not None else code
@@ -477,6 +530,9 @@ class ClientWebSocketResponse:
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
                 await self.close()
                 return WSMessage(WSMsgType.ERROR, exc, None)
+            if item is None:
+                # Woken for an item that a close() in another task took: it closes.
+                continue
             opcode, data, extra = item
             if opcode == _TEXT:  # (bytes when decode_text is off: the codec left it undecoded)
                 return WSMessage(WSMsgType.TEXT, data, "")
@@ -697,7 +753,7 @@ async def ws_connect(
     resp._proto = resp._connector = None
     if proto is None:
         raise WSServerHandshakeError(resp.request_info, resp.history, message="Connection closed during handshake", status=resp.status, headers=resp.headers)
-    reader = _Reader(codec, session._loop)
+    reader = _Reader(codec, session._loop, proto)
     leftover = resp.content.read_nowait() if not resp.content.at_eof() else b""
     proto.payload = reader
     proto.set_read_timeout(None)

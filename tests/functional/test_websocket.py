@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 
 import pytest
@@ -541,6 +542,44 @@ async def test_closing_the_session_under_a_receive_reports_as_aiohttp(aiohttp_se
     assert isinstance(ws.exception(), aioclient.ClientConnectionResetError)
 
 
+async def test_reading_pauses_while_messages_wait_for_receive(aiohttp_server) -> None:
+    """A server flooding a client that does not call receive() is held back by TCP: the
+    client stops reading from the socket once enough messages wait in its queue."""
+    count, size = 128, 64 * 1024  # 8 MiB: far more than the buffers on the way can hold
+    sent = 0
+    all_sent = asyncio.Event()
+
+    async def flood(request: web.Request) -> web.WebSocketResponse:
+        nonlocal sent
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        # Small kernel buffers on both ends (set on the client below), so what TCP can
+        # hold does not depend on the machine's autotuning (up to 32 MiB on Linux).
+        request.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+        for i in range(count):
+            await ws.send_bytes(i.to_bytes(4, "big") * (size // 4))
+            sent += 1
+        all_sent.set()
+        await ws.receive(timeout=10)  # the client's Close
+        return ws
+
+    server = await aiohttp_server(_app(flood))
+    async with aioclient.ClientSession() as session:
+        async with session.ws_connect(_ws_url(server)) as ws:
+            ws.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+            # Not reading: the server's send_bytes() must block (without flow control the
+            # client took all 8 MiB into memory in a fraction of this wait).
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(2):
+                    await all_sent.wait()
+            assert sent < count
+            # Reading resumes the socket: every message arrives, whole and in order.
+            async with asyncio.timeout(30):
+                for i in range(count):
+                    assert await ws.receive_bytes() == i.to_bytes(4, "big") * (size // 4)
+                await all_sent.wait()
+
+
 @pytest.mark.parametrize("code", [1006, 1012, 1013, 1014, 3000, 4999, 5000])
 async def test_close_codes_accepted_as_aiohttp_does(aiohttp_server, code) -> None:
     close_codes: asyncio.Queue = asyncio.Queue()
@@ -553,6 +592,19 @@ async def test_close_codes_accepted_as_aiohttp_does(aiohttp_server, code) -> Non
             assert (msg.type, msg.data, msg.extra) == (WSMsgType.CLOSE, code, "bye")
             assert ws.close_code == code
             assert await close_codes.get() == 1000  # our reply: not a protocol error (1002)
+
+
+async def test_two_closes_while_another_task_receives(aiohttp_server) -> None:
+    server = await aiohttp_server(_echo_app())
+    async with aioclient.ClientSession() as session:
+        ws = await session.ws_connect(_ws_url(server))
+        receiver = asyncio.ensure_future(ws.receive())
+        await asyncio.sleep(0)  # the receiver is waiting
+        async with asyncio.timeout(5):  # (ws_close is 10 s: one close() waited for it)
+            results = await asyncio.gather(ws.close(), ws.close())
+            assert sorted(results) == [False, True]
+            assert (await receiver).type is WSMsgType.CLOSED
+        assert (ws.closed, ws.close_code, ws.exception()) == (True, 1000, None)
 
 
 async def test_decode_text_false_hands_over_text_as_bytes(aiohttp_server) -> None:
