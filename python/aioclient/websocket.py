@@ -8,7 +8,7 @@ from collections import deque
 import json as _json
 import re
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Callable, Deque, Iterable, List, NamedTuple, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Deque, Generator, Iterable, List, NamedTuple, Optional, Tuple, Union
 
 from multidict import CIMultiDict
 from yarl import URL
@@ -51,6 +51,16 @@ class WSMsgType(IntEnum):
     CLOSED = 0x101
     ERROR = 0x102
 
+    # aiohttp's lowercase aliases
+    text = TEXT
+    binary = BINARY
+    ping = PING
+    pong = PONG
+    close = CLOSE
+    closing = CLOSING
+    closed = CLOSED
+    error = ERROR
+
 
 class WSCloseCode(IntEnum):
     """Close codes (RFC 6455 §7.4.1)."""
@@ -90,13 +100,17 @@ WS_CLOSING_MESSAGE = WSMessage(WSMsgType.CLOSING, None, None)
 
 @dataclasses.dataclass(frozen=True)
 class ClientWSTimeout:
-    """``ws_receive``: longest wait in ``receive()``; ``ws_close``: for the close handshake."""
+    """``ws_receive``: longest wait in ``receive()``; ``ws_close``: for the close handshake.
+
+    None: no limit (both default to None, as in aiohttp; ``ws_connect()`` without a
+    ``timeout`` uses ``DEFAULT_WS_CLIENT_TIMEOUT``, 10 seconds for the close).
+    """
 
     ws_receive: Optional[float] = None
-    ws_close: Optional[float] = 10.0
+    ws_close: Optional[float] = None
 
 
-DEFAULT_WS_CLIENT_TIMEOUT = ClientWSTimeout()
+DEFAULT_WS_CLIENT_TIMEOUT = ClientWSTimeout(ws_receive=None, ws_close=10.0)
 
 # Read flow control, as aiohttp's WebSocketDataQueue (limit 2**16): the socket is paused
 # while more than 2 * _READ_LIMIT bytes of messages wait for receive(), and resumed once
@@ -414,6 +428,12 @@ class ClientWebSocketResponse:
         """Send ``dumps(data)`` as a text message."""
         await self.send_str(dumps(data), compress=compress)
 
+    async def send_json_bytes(
+        self, data: Any, compress: Optional[int] = None, *, dumps: Callable[[Any], Union[bytes, bytearray, memoryview]]
+    ) -> None:
+        """Send ``dumps(data)`` (an encoder that returns bytes, like orjson's) as a binary message."""
+        await self.send_bytes(dumps(data), compress=compress)
+
     # -- closing ---------------------------------------------------------------
 
     def _set_closing(self) -> None:
@@ -549,8 +569,10 @@ class ClientWebSocketResponse:
                 self._set_closing()
                 self._close_code = extra if extra is not None else WSCloseCode.OK
                 if self._autoclose:
-                    await self.close()  # replies 1000, keeps the server's code
-                return WSMessage(WSMsgType.CLOSE, self._close_code, data)
+                    await self.close()  # replies 1000, keeps the server's code (1006 if that fails)
+                # The server's code, whatever the reply did to close_code; 0 for a Close
+                # without one, as in aiohttp.
+                return WSMessage(WSMsgType.CLOSE, extra if extra is not None else 0, data)
             if opcode == WSMsgType.PING:
                 if self._autoping:
                     await self.pong(data)
@@ -687,19 +709,15 @@ async def ws_connect(
     elif isinstance(timeout, ClientWSTimeout):
         ws_timeout = timeout
     else:
-        ws_timeout = ClientWSTimeout(ws_close=float(timeout))
+        ws_timeout = ClientWSTimeout(ws_close=None if timeout is None else float(timeout))
     if receive_timeout is not None:
         ws_timeout = dataclasses.replace(ws_timeout, ws_receive=receive_timeout)
     real_headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
+    # The caller's Upgrade, Connection and Sec-WebSocket-Version are kept, as in aiohttp.
+    for name, value in (("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Version", "13")):
+        real_headers.setdefault(name, value)
     key = _core.ws_handshake_key()
-    real_headers.update(
-        {
-            "Upgrade": "websocket",
-            "Connection": "Upgrade",
-            "Sec-WebSocket-Version": "13",
-            "Sec-WebSocket-Key": key,
-        }
-    )
+    real_headers["Sec-WebSocket-Key"] = key
     protocols = tuple(protocols)
     if protocols:
         real_headers["Sec-WebSocket-Protocol"] = ",".join(protocols)
@@ -780,7 +798,8 @@ async def ws_connect(
 
 
 class _WSRequestContextManager:
-    """What ``session.ws_connect()`` returns: awaitable, and closes on ``async with`` exit."""
+    """What ``session.ws_connect()`` returns: a coroutine (awaitable, and accepted by
+    ``asyncio.create_task()``), and an async context manager that closes on exit."""
 
     __slots__ = ("_coro", "_ws")
 
@@ -788,8 +807,20 @@ class _WSRequestContextManager:
         self._coro = coro
         self._ws: Optional[ClientWebSocketResponse] = None
 
-    def __await__(self) -> Any:
-        return self._coro.__await__()
+    def send(self, arg: None) -> Any:
+        return self._coro.send(arg)
+
+    def throw(self, *args: Any, **kwargs: Any) -> Any:
+        return self._coro.throw(*args, **kwargs)
+
+    def close(self) -> None:
+        self._coro.close()
+
+    def __await__(self) -> Generator[Any, None, ClientWebSocketResponse]:
+        return self._coro.__await__()  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Generator[Any, None, ClientWebSocketResponse]:
+        return self.__await__()
 
     async def __aenter__(self) -> ClientWebSocketResponse:
         self._ws = await self._coro
