@@ -8,7 +8,7 @@ from collections import deque
 import json as _json
 import re
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Callable, Deque, Iterable, NamedTuple, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Deque, Generator, Iterable, List, NamedTuple, Optional, Tuple, Union
 
 from multidict import CIMultiDict
 from yarl import URL
@@ -51,6 +51,16 @@ class WSMsgType(IntEnum):
     CLOSED = 0x101
     ERROR = 0x102
 
+    # aiohttp's lowercase aliases
+    text = TEXT
+    binary = BINARY
+    ping = PING
+    pong = PONG
+    close = CLOSE
+    closing = CLOSING
+    closed = CLOSED
+    error = ERROR
+
 
 class WSCloseCode(IntEnum):
     """Close codes (RFC 6455 §7.4.1)."""
@@ -90,13 +100,24 @@ WS_CLOSING_MESSAGE = WSMessage(WSMsgType.CLOSING, None, None)
 
 @dataclasses.dataclass(frozen=True)
 class ClientWSTimeout:
-    """``ws_receive``: longest wait in ``receive()``; ``ws_close``: for the close handshake."""
+    """``ws_receive``: longest wait in ``receive()``; ``ws_close``: for the close handshake.
+
+    None: no limit (both default to None, as in aiohttp; ``ws_connect()`` without a
+    ``timeout`` uses ``DEFAULT_WS_CLIENT_TIMEOUT``, 10 seconds for the close).
+    """
 
     ws_receive: Optional[float] = None
-    ws_close: Optional[float] = 10.0
+    ws_close: Optional[float] = None
 
 
-DEFAULT_WS_CLIENT_TIMEOUT = ClientWSTimeout()
+DEFAULT_WS_CLIENT_TIMEOUT = ClientWSTimeout(ws_receive=None, ws_close=10.0)
+
+# Read flow control, as aiohttp's WebSocketDataQueue (limit 2**16): the socket is paused
+# while more than 2 * _READ_LIMIT bytes of messages wait for receive(), and resumed once
+# they are read below _READ_LIMIT. Each message counts _MSG_OVERHEAD bytes more, so a
+# flood of tiny messages is bounded too.
+_READ_LIMIT = 2**16
+_MSG_OVERHEAD = 128
 
 
 class _Reader:
@@ -104,17 +125,22 @@ class _Reader:
 
     Items are the codec's ``(opcode, data, extra)`` tuples, plus the CLOSING and
     ERROR items the WebSocket itself puts in to wake a waiting ``receive()``.
+    The codec's items are counted (``_size``) for read flow control.
     """
 
-    __slots__ = ("_codec", "_queue", "_loop", "_waiter", "_exception", "_eof", "on_data")
+    __slots__ = ("_codec", "_queue", "_loop", "_protocol", "_waiters", "_exception", "_eof", "_size", "_paused", "on_data")
 
-    def __init__(self, codec: Any, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, codec: Any, loop: asyncio.AbstractEventLoop, protocol: Any) -> None:
         self._codec = codec
         self._queue: Deque[Any] = deque()
         self._loop = loop
-        self._waiter: Optional[asyncio.Future[None]] = None
+        self._protocol = protocol
+        # Usually one reader waits; close() may read while a woken receive() has yet to run.
+        self._waiters: List[asyncio.Future[None]] = []
         self._exception: Optional[BaseException] = None
         self._eof = False
+        self._size = 0
+        self._paused = False  # (also read by the protocol: the consumer paused reading)
         # Called on every read from the server (the heartbeat's proof of life), or None.
         self.on_data: Optional[Callable[[], None]] = None
 
@@ -124,7 +150,14 @@ class _Reader:
         items = self._codec.receive(data)
         if items:
             self._queue.extend(items)
+            size = self._size + _MSG_OVERHEAD * len(items)
+            for item in items:
+                size += len(item[1])
+            self._size = size
             self._wake()
+            if size > 2 * _READ_LIMIT and not self._paused:
+                self._paused = True
+                self._protocol.pause_reading()
 
     def _feed_pieces(self, pieces: Any, size: int) -> None:
         """The pieces of one read (the handler's call, as for a StreamReader)."""
@@ -132,7 +165,7 @@ class _Reader:
             self.feed_data(piece)
 
     def put(self, item: Any) -> None:
-        """Queue an item of our own after what was received."""
+        """Queue an item of our own after what was received (not counted)."""
         self._queue.append(item)
         self._wake()
 
@@ -146,19 +179,51 @@ class _Reader:
         self._wake()
 
     def _wake(self) -> None:
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        waiters = self._waiters
+        if waiters:
+            self._waiters = []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def _resume(self) -> None:
+        self._paused = False
+        self._protocol.resume_reading()
 
     async def read(self) -> Any:
-        while not self._queue:
+        """The next item; None when woken for an item another reader took first."""
+        queue = self._queue
+        if not queue:
             if self._exception is not None:
                 raise self._exception
             if self._eof:
                 raise ServerDisconnectedError()
-            self._waiter = self._loop.create_future()
-            await self._waiter
-        return self._queue.popleft()
+            waiter = self._loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                if self._paused:
+                    # Waiting with nothing queued: the socket must be read. (Resuming may
+                    # feed data at once, which must find the waiter in place.)
+                    self._resume()
+                await waiter
+            finally:
+                if not waiter.done() or waiter.cancelled():
+                    try:
+                        self._waiters.remove(waiter)
+                    except ValueError:
+                        pass
+            if not queue:
+                if self._exception is not None:
+                    raise self._exception
+                if self._eof:
+                    raise ServerDisconnectedError()
+                return None
+        item = queue.popleft()
+        if item[0] < 0x100:  # the codec's: counted
+            self._size -= len(item[1]) + _MSG_OVERHEAD
+            if self._paused and self._size < _READ_LIMIT:
+                self._resume()
+        return item
 
 
 # Items the WebSocket queues itself (the codec's opcodes are 0..10, -1 for its errors).
@@ -324,7 +389,9 @@ class ClientWebSocketResponse:
         transport = self._proto.transport
         if transport is None or transport.is_closing():
             raise ClientConnectionResetError("Cannot write to closing transport")
-        reason = message.decode("utf-8") if isinstance(message, bytes) else str(message)
+        # Bytes go as given (aiohttp does not check them); the codec cuts a long reason
+        # at a character boundary.
+        reason = message.encode("utf-8") if isinstance(message, str) else bytes(message)
         self._proto.send_raw(self._codec.encode_close(code, reason))
 
     async def send_frame(self, message: bytes, opcode: int, compress: Optional[int] = None) -> None:
@@ -360,6 +427,12 @@ class ClientWebSocketResponse:
     async def send_json(self, data: Any, compress: Optional[int] = None, *, dumps: Callable[[Any], str] = _json.dumps) -> None:
         """Send ``dumps(data)`` as a text message."""
         await self.send_str(dumps(data), compress=compress)
+
+    async def send_json_bytes(
+        self, data: Any, compress: Optional[int] = None, *, dumps: Callable[[Any], Union[bytes, bytearray, memoryview]]
+    ) -> None:
+        """Send ``dumps(data)`` (an encoder that returns bytes, like orjson's) as a binary message."""
+        await self.send_bytes(dumps(data), compress=compress)
 
     # -- closing ---------------------------------------------------------------
 
@@ -418,6 +491,8 @@ class ClientWebSocketResponse:
                 self._exception = exc
                 self._release()
                 return True
+            if item is None:
+                continue
             opcode, data, extra = item
             if opcode == WSMsgType.CLOSE:
                 self._close_code = extra if extra is not None else code
@@ -475,9 +550,12 @@ class ClientWebSocketResponse:
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
                 await self.close()
                 return WSMessage(WSMsgType.ERROR, exc, None)
+            if item is None:
+                # Woken for an item that a close() in another task took: it closes.
+                continue
             opcode, data, extra = item
-            if opcode == _TEXT:
-                return WSMessage(WSMsgType.TEXT, data if self._decode_text else data.encode("utf-8"), "")
+            if opcode == _TEXT:  # (bytes when decode_text is off: the codec left it undecoded)
+                return WSMessage(WSMsgType.TEXT, data, "")
             if opcode == _BINARY:
                 return WSMessage(WSMsgType.BINARY, data, "")
             if opcode == -1:
@@ -491,8 +569,10 @@ class ClientWebSocketResponse:
                 self._set_closing()
                 self._close_code = extra if extra is not None else WSCloseCode.OK
                 if self._autoclose:
-                    await self.close()  # replies 1000, keeps the server's code
-                return WSMessage(WSMsgType.CLOSE, self._close_code, data)
+                    await self.close()  # replies 1000, keeps the server's code (1006 if that fails)
+                # The server's code, whatever the reply did to close_code; 0 for a Close
+                # without one, as in aiohttp.
+                return WSMessage(WSMsgType.CLOSE, extra if extra is not None else 0, data)
             if opcode == WSMsgType.PING:
                 if self._autoping:
                     await self.pong(data)
@@ -629,19 +709,15 @@ async def ws_connect(
     elif isinstance(timeout, ClientWSTimeout):
         ws_timeout = timeout
     else:
-        ws_timeout = ClientWSTimeout(ws_close=float(timeout))
+        ws_timeout = ClientWSTimeout(ws_close=None if timeout is None else float(timeout))
     if receive_timeout is not None:
         ws_timeout = dataclasses.replace(ws_timeout, ws_receive=receive_timeout)
     real_headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
+    # The caller's Upgrade, Connection and Sec-WebSocket-Version are kept, as in aiohttp.
+    for name, value in (("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Version", "13")):
+        real_headers.setdefault(name, value)
     key = _core.ws_handshake_key()
-    real_headers.update(
-        {
-            "Upgrade": "websocket",
-            "Connection": "Upgrade",
-            "Sec-WebSocket-Version": "13",
-            "Sec-WebSocket-Key": key,
-        }
-    )
+    real_headers["Sec-WebSocket-Key"] = key
     protocols = tuple(protocols)
     if protocols:
         real_headers["Sec-WebSocket-Protocol"] = ",".join(protocols)
@@ -684,7 +760,7 @@ async def ws_connect(
         extension = resp.headers.get("Sec-WebSocket-Extensions") if compress else None
         try:
             window_bits, notakeover, codec_header = _parse_deflate_answer(extension) if extension else (0, False, None)
-            codec = _core.WebSocketCodec(max_msg_size, codec_header.encode() if codec_header else None)
+            codec = _core.WebSocketCodec(max_msg_size, codec_header.encode() if codec_header else None, decode_text)
         except ValueError as exc:
             raise WSServerHandshakeError(resp.request_info, resp.history, message=str(exc), status=resp.status, headers=resp.headers) from exc
     except BaseException:
@@ -695,7 +771,7 @@ async def ws_connect(
     resp._proto = resp._connector = None
     if proto is None:
         raise WSServerHandshakeError(resp.request_info, resp.history, message="Connection closed during handshake", status=resp.status, headers=resp.headers)
-    reader = _Reader(codec, session._loop)
+    reader = _Reader(codec, session._loop, proto)
     leftover = resp.content.read_nowait() if not resp.content.at_eof() else b""
     proto.payload = reader
     proto.set_read_timeout(None)
@@ -722,7 +798,8 @@ async def ws_connect(
 
 
 class _WSRequestContextManager:
-    """What ``session.ws_connect()`` returns: awaitable, and closes on ``async with`` exit."""
+    """What ``session.ws_connect()`` returns: a coroutine (awaitable, and accepted by
+    ``asyncio.create_task()``), and an async context manager that closes on exit."""
 
     __slots__ = ("_coro", "_ws")
 
@@ -730,8 +807,20 @@ class _WSRequestContextManager:
         self._coro = coro
         self._ws: Optional[ClientWebSocketResponse] = None
 
-    def __await__(self) -> Any:
-        return self._coro.__await__()
+    def send(self, arg: None) -> Any:
+        return self._coro.send(arg)
+
+    def throw(self, *args: Any, **kwargs: Any) -> Any:
+        return self._coro.throw(*args, **kwargs)
+
+    def close(self) -> None:
+        self._coro.close()
+
+    def __await__(self) -> Generator[Any, None, ClientWebSocketResponse]:
+        return self._coro.__await__()  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Generator[Any, None, ClientWebSocketResponse]:
+        return self.__await__()
 
     async def __aenter__(self) -> ClientWebSocketResponse:
         self._ws = await self._coro

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 import ssl
 
 import pytest
@@ -539,3 +541,227 @@ async def test_closing_the_session_under_a_receive_reports_as_aiohttp(aiohttp_se
     assert msg.type == aioclient.WSMsgType.CLOSED
     assert (ws.closed, ws.close_code) == (True, 1006)
     assert isinstance(ws.exception(), aioclient.ClientConnectionResetError)
+
+
+async def test_reading_pauses_while_messages_wait_for_receive(aiohttp_server) -> None:
+    """A server flooding a client that does not call receive() is held back by TCP: the
+    client stops reading from the socket once enough messages wait in its queue."""
+    count, size = 128, 64 * 1024  # 8 MiB: far more than the buffers on the way can hold
+    sent = 0
+    all_sent = asyncio.Event()
+
+    async def flood(request: web.Request) -> web.WebSocketResponse:
+        nonlocal sent
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        # Small kernel buffers on both ends (set on the client below), so what TCP can
+        # hold does not depend on the machine's autotuning (up to 32 MiB on Linux).
+        request.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+        for i in range(count):
+            await ws.send_bytes(i.to_bytes(4, "big") * (size // 4))
+            sent += 1
+        all_sent.set()
+        await ws.receive(timeout=10)  # the client's Close
+        return ws
+
+    server = await aiohttp_server(_app(flood))
+    async with aioclient.ClientSession() as session:
+        async with session.ws_connect(_ws_url(server)) as ws:
+            ws.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+            # Not reading: the server's send_bytes() must block (without flow control the
+            # client took all 8 MiB into memory in a fraction of this wait).
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(2):
+                    await all_sent.wait()
+            assert sent < count
+            # Reading resumes the socket: every message arrives, whole and in order.
+            async with asyncio.timeout(30):
+                for i in range(count):
+                    assert await ws.receive_bytes() == i.to_bytes(4, "big") * (size // 4)
+                await all_sent.wait()
+
+
+@pytest.mark.parametrize("code", [1006, 1012, 1013, 1014, 3000, 4999, 5000])
+async def test_close_codes_accepted_as_aiohttp_does(aiohttp_server, code) -> None:
+    close_codes: asyncio.Queue = asyncio.Queue()
+    server = await aiohttp_server(_closing_server(code, close_codes))
+    async with aioclient.ClientSession() as session:
+        ws = await session.ws_connect(_ws_url(server))
+        assert await ws.receive_str() == "hello"
+        async with asyncio.timeout(5):
+            msg = await ws.receive()
+            assert (msg.type, msg.data, msg.extra) == (WSMsgType.CLOSE, code, "bye")
+            assert ws.close_code == code
+            assert await close_codes.get() == 1000  # our reply: not a protocol error (1002)
+
+
+async def test_two_closes_while_another_task_receives(aiohttp_server) -> None:
+    server = await aiohttp_server(_echo_app())
+    async with aioclient.ClientSession() as session:
+        ws = await session.ws_connect(_ws_url(server))
+        receiver = asyncio.ensure_future(ws.receive())
+        await asyncio.sleep(0)  # the receiver is waiting
+        async with asyncio.timeout(5):  # (ws_close is 10 s: one close() waited for it)
+            results = await asyncio.gather(ws.close(), ws.close())
+            assert sorted(results) == [False, True]
+            assert (await receiver).type is WSMsgType.CLOSED
+        assert (ws.closed, ws.close_code, ws.exception()) == (True, 1000, None)
+
+
+async def test_decode_text_false_hands_over_text_as_bytes(aiohttp_server) -> None:
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str("h\u00e9llo")
+        await ws.send_frame(b"\xff\xferaw", ServerMsgType.TEXT)  # not UTF-8: not checked
+        await ws.send_str('{"a": 1}')
+        await ws.receive(timeout=5)
+        return ws
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session:
+        async with session.ws_connect(_ws_url(server), decode_text=False) as ws:
+            async with asyncio.timeout(5):
+                msg = await ws.receive()
+                assert (msg.type, msg.data) == (WSMsgType.TEXT, "h\u00e9llo".encode())
+                assert await ws.receive_str() == b"\xff\xferaw"
+                assert await ws.receive_json() == {"a": 1}
+            assert ws.close_code is None
+
+
+async def _raw_ws_server(script):
+    """A WebSocket server that misbehaves: the handshake, then ``script(reader, writer)``."""
+    import base64
+    import hashlib
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        key = next(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n") if line.lower().startswith(b"sec-websocket-key:"))
+        accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        try:
+            await script(reader, writer)
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+
+
+async def test_close_message_carries_the_servers_code_when_the_reply_fails() -> None:
+    async def close_and_drop(reader, writer) -> None:
+        writer.write(b"\x88\x0a" + (4001).to_bytes(2, "big") + b"shutdown")  # then TCP closes
+
+    server, url = await _raw_ws_server(close_and_drop)
+    async with server, aioclient.ClientSession() as session:
+        ws = await session.ws_connect(url)
+        async with asyncio.timeout(5):
+            while ws.get_extra_info("peername") is not None:  # until the connection is gone
+                await asyncio.sleep(0.01)
+            msg = await ws.receive()
+        assert (msg.type, msg.data, msg.extra) == (WSMsgType.CLOSE, 4001, "shutdown")
+        assert ws.close_code == 1006  # our reply could not be sent (as in aiohttp)
+
+
+async def test_empty_close_payload_is_close_message_with_code_0() -> None:
+    async def empty_close(reader, writer) -> None:
+        writer.write(b"\x88\x00")
+        await asyncio.wait_for(reader.read(), 5)  # the client's reply, then its close
+
+    server, url = await _raw_ws_server(empty_close)
+    async with server, aioclient.ClientSession() as session:
+        ws = await session.ws_connect(url)
+        async with asyncio.timeout(5):
+            msg = await ws.receive()
+        assert (msg.type, msg.data, msg.extra) == (WSMsgType.CLOSE, 0, "")
+        assert ws.closed
+
+
+async def test_ws_connect_runs_as_a_task(aiohttp_server) -> None:
+    server = await aiohttp_server(_echo_app())
+    async with aioclient.ClientSession() as session:
+        async with asyncio.timeout(5):
+            ws = await asyncio.create_task(session.ws_connect(_ws_url(server)))
+            await ws.send_str("task")
+            assert await ws.receive_str() == "task"
+            await ws.close()
+
+
+async def test_ws_timeouts_as_aiohttp(aiohttp_server) -> None:
+    assert aioclient.ClientWSTimeout() == aioclient.ClientWSTimeout(ws_receive=None, ws_close=None)
+    from aioclient.websocket import DEFAULT_WS_CLIENT_TIMEOUT
+
+    assert DEFAULT_WS_CLIENT_TIMEOUT == aioclient.ClientWSTimeout(ws_receive=None, ws_close=10.0)
+    server = await aiohttp_server(_echo_app())
+    async with aioclient.ClientSession() as session:
+        async with asyncio.timeout(5):
+            async with session.ws_connect(_ws_url(server), timeout=None) as ws:
+                await ws.send_str("no timeout")
+                assert await ws.receive_str() == "no timeout"
+            assert ws.close_code == 1000
+
+
+async def test_close_reason_cut_at_a_character_and_bytes_sent_as_given(aiohttp_server) -> None:
+    received: asyncio.Queue = asyncio.Queue()
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        msg = await ws.receive(timeout=5)
+        received.put_nowait((msg.type, msg.data, msg.extra))
+        return ws
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session:
+        async with asyncio.timeout(5):
+            # 122 bytes, then a 2-byte character across the 123 bytes a reason has room for.
+            ws = await session.ws_connect(_ws_url(server))
+            assert await ws.close(message=("a" * 122 + "\u00e9\u00e9").encode()) is True
+            assert await received.get() == (ServerMsgType.CLOSE, 1000, "a" * 122)
+            assert (ws.close_code, ws.exception()) == (1000, None)
+            # Not UTF-8: sent anyway (the server answers it with 1007, as aiohttp's does).
+            ws = await session.ws_connect(_ws_url(server))
+            assert await ws.close(message=b"\xff\xfe") is True
+            kind, error, _ = await received.get()
+            assert kind is ServerMsgType.ERROR and error.code == 1007
+            assert ws.exception() is None
+
+
+async def test_callers_handshake_headers_are_kept(aiohttp_server) -> None:
+    seen: asyncio.Queue = asyncio.Queue()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        seen.put_nowait({name: request.headers.get(name) for name in ("Connection", "Upgrade", "Sec-WebSocket-Version", "Sec-WebSocket-Key")})
+        if request.headers.get("Sec-WebSocket-Version") != "13":
+            return web.Response(status=426, headers={"Sec-WebSocket-Version": "13"})
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            await ws.send_str(msg.data)
+        return ws
+
+    server = await aiohttp_server(_app(handler))
+    async with aioclient.ClientSession() as session, asyncio.timeout(5):
+        headers = {"Connection": "keep-alive, Upgrade", "Upgrade": "WebSocket", "Sec-WebSocket-Key": "bWluZQ=="}
+        async with session.ws_connect(_ws_url(server), headers=headers) as ws:
+            await ws.send_str("kept")
+            assert await ws.receive_str() == "kept"
+        got = await seen.get()
+        assert (got["Connection"], got["Upgrade"], got["Sec-WebSocket-Version"]) == ("keep-alive, Upgrade", "WebSocket", "13")
+        assert got["Sec-WebSocket-Key"] != "bWluZQ=="  # ours, always
+        with pytest.raises(aioclient.WSServerHandshakeError) as info:
+            await session.ws_connect(_ws_url(server), headers={"Sec-WebSocket-Version": "8"})
+        assert info.value.status == 426
+        assert (await seen.get())["Sec-WebSocket-Version"] == "8"
+
+
+async def test_send_json_bytes_and_lowercase_message_types(aiohttp_server) -> None:
+    assert WSMsgType.text is WSMsgType.TEXT and WSMsgType.binary is WSMsgType.BINARY
+    assert WSMsgType.closed is WSMsgType.CLOSED and WSMsgType.error is WSMsgType.ERROR
+    server = await aiohttp_server(_echo_app())
+    async with aioclient.ClientSession() as session, asyncio.timeout(5):
+        async with session.ws_connect(_ws_url(server)) as ws:
+            await ws.send_json_bytes({"a": 1}, dumps=lambda data: json.dumps(data).encode())
+            msg = await ws.receive()
+            assert (msg.type, msg.data) == (WSMsgType.BINARY, b'{"a": 1}')
+            assert msg.json() == {"a": 1}

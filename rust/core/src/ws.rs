@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 use ring::rand::{SecureRandom, SystemRandom};
 
 const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -49,6 +49,8 @@ impl Opcode {
 pub enum Message {
     /// A text message.
     Text(String),
+    /// A text message as received, its UTF-8 unchecked (`decode_text` off).
+    TextBytes(Vec<u8>),
     /// A binary message.
     Binary(Vec<u8>),
     /// A ping with its payload.
@@ -227,6 +229,7 @@ pub struct Codec {
     buf: Vec<u8>,
     fragmented: Option<Fragmented>,
     failed: bool,
+    decode_text: bool,
 }
 
 impl Codec {
@@ -240,7 +243,15 @@ impl Codec {
             buf: Vec::new(),
             fragmented: None,
             failed: false,
+            decode_text: true,
         }
+    }
+
+    /// `false`: text messages come as [`Message::TextBytes`], their UTF-8 unchecked
+    /// (aiohttp's `decode_text=False`). On by default.
+    pub fn with_decode_text(mut self, decode_text: bool) -> Codec {
+        self.decode_text = decode_text;
+        self
     }
 
     /// Append a masked frame; data frames are compressed when deflate was negotiated,
@@ -305,14 +316,15 @@ impl Codec {
         out
     }
 
-    /// A Close frame with an optional code and UTF-8 reason (RFC 6455 §5.5.1).
-    pub fn encode_close(&mut self, code: Option<u16>, reason: &str, out: &mut Vec<u8>) {
+    /// A Close frame with an optional code and a reason (RFC 6455 §5.5.1).
+    ///
+    /// The reason is sent as given (aiohttp does not check it is UTF-8), cut to the
+    /// 123 bytes a control frame has room for, never inside a UTF-8 character.
+    pub fn encode_close(&mut self, code: Option<u16>, reason: &[u8], out: &mut Vec<u8>) {
         let mut payload = Vec::new();
         if let Some(code) = code {
             payload.extend_from_slice(&code.to_be_bytes());
-            let mut reason = reason.as_bytes();
-            reason = &reason[..reason.len().min(123)];
-            payload.extend_from_slice(reason);
+            payload.extend_from_slice(truncate_reason(reason));
         }
         write_frame(8, true, false, &payload, out);
     }
@@ -463,14 +475,19 @@ impl Codec {
             data
         };
         Ok(match opcode {
-            Opcode::Text => {
+            Opcode::Text if self.decode_text => {
                 Message::Text(String::from_utf8(data).map_err(|_| WsError::InvalidUtf8)?)
             }
+            Opcode::Text => Message::TextBytes(data),
             _ => Message::Binary(data),
         })
     }
 
     /// Inflate one message in bounded steps: a bomb stops at `max_msg_size`.
+    ///
+    /// A server may end a message with a final (BFINAL) block (RFC 7692 §7.2.3.4):
+    /// the stream ends there, so the inflater starts afresh for what follows (the next
+    /// message). Input that makes no progress is an error, never an empty message.
     fn inflate(&mut self, data: &[u8]) -> Result<Vec<u8>, WsError> {
         let limit = if self.max_msg_size > 0 {
             self.max_msg_size
@@ -496,16 +513,34 @@ impl Codec {
             }
             let before_in = inflater.total_in();
             let before_out = inflater.total_out();
-            inflater
+            let status = inflater
                 .decompress_vec(rest, &mut out, FlushDecompress::Sync)
                 .map_err(|e| WsError::Deflate(e.to_string()))?;
             let used = (inflater.total_in() - before_in) as usize;
             rest = &rest[used..];
             let produced = inflater.total_out() - before_out;
+            // Input of the message's own still to inflate (not just the tail we added).
+            let real_input_left = rest.len() > DEFLATE_TAIL.len();
+            if status == Status::StreamEnd {
+                // A final block ended the stream. The tail we added is not deflate data
+                // on its own (it completes a sync flush's block header): dropped. More
+                // of the message's bytes start a new stream, as the next message does.
+                inflater.reset(false);
+                if !real_input_left {
+                    break;
+                }
+                continue;
+            }
             if rest.is_empty() && out.len() < out.capacity() {
                 break;
             }
             if used == 0 && produced == 0 {
+                if real_input_left {
+                    return Err(WsError::Deflate(format!(
+                        "inflate stalled with {} bytes of input left",
+                        rest.len()
+                    )));
+                }
                 break;
             }
         }
@@ -522,6 +557,23 @@ impl Codec {
     }
 }
 
+/// A close reason cut to 123 bytes, back to the start of a UTF-8 character.
+fn truncate_reason(reason: &[u8]) -> &[u8] {
+    const ROOM: usize = 123;
+    if reason.len() <= ROOM {
+        return reason;
+    }
+    let mut end = ROOM;
+    // A continuation byte (10xxxxxx) at the cut means a character straddles it.
+    while end > ROOM - 3 && reason[end] & 0xc0 == 0x80 {
+        end -= 1;
+    }
+    if reason[end] & 0xc0 == 0x80 {
+        end = ROOM; // not UTF-8 here: cut where the room ends
+    }
+    &reason[..end]
+}
+
 fn parse_close(payload: &[u8]) -> Result<Message, WsError> {
     match payload.len() {
         0 => Ok(Message::Close(None, String::new())),
@@ -530,8 +582,9 @@ fn parse_close(payload: &[u8]) -> Result<Message, WsError> {
         )),
         _ => {
             let code = u16::from_be_bytes([payload[0], payload[1]]);
-            // RFC 6455 §7.4: codes that may appear on the wire.
-            let valid = matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999);
+            // aiohttp's rule: any code from 3000 up, or one of its WSCloseCode values
+            // (1000-1003, 1006-1014; it accepts 1006 and codes past 4999 too).
+            let valid = matches!(code, 1000..=1003 | 1006..=1014 | 3000..);
             if !valid {
                 return Err(WsError::Protocol(format!("invalid close code {code}")));
             }

@@ -162,11 +162,106 @@ fn close_frames() {
         vec![Ok(Message::Close(None, String::new()))]
     );
     let mut out = Vec::new();
-    Codec::new(0, None).encode_close(Some(1001), "going", &mut out);
+    Codec::new(0, None).encode_close(Some(1001), b"going", &mut out);
     let (first, body) = unmask(&out);
     assert_eq!(first, 0x88);
     assert_eq!(&body[..2], &1001u16.to_be_bytes());
     assert_eq!(&body[2..], b"going");
+}
+
+#[test]
+fn close_codes_accepted_as_aiohttp_accepts_them() {
+    // aiohttp: any code from 3000 up, or one of its WSCloseCode values.
+    for code in [
+        1000u16, 1001, 1002, 1003, 1006, 1007, 1011, 1012, 1013, 1014, 3000, 4999, 5000, 65535,
+    ] {
+        let mut payload = code.to_be_bytes().to_vec();
+        payload.extend_from_slice(b"r");
+        assert_eq!(
+            feed(&mut Codec::new(0, None), &frame(0x88, &payload)),
+            vec![Ok(Message::Close(Some(code), "r".into()))],
+            "close code {code}"
+        );
+    }
+    for code in [0u16, 999, 1004, 1005, 1015, 2999] {
+        let got = feed(&mut Codec::new(0, None), &frame(0x88, &code.to_be_bytes()));
+        assert!(
+            matches!(got.as_slice(), [Err(WsError::Protocol(_))]),
+            "close code {code}: {got:?}"
+        );
+    }
+}
+
+#[test]
+fn close_reason_is_cut_at_a_character_and_sent_as_given() {
+    let reason_of = |reason: &[u8]| {
+        let mut out = Vec::new();
+        Codec::new(0, None).encode_close(Some(1000), reason, &mut out);
+        let (_, body) = unmask(&out);
+        body[2..].to_vec()
+    };
+    // 122 ASCII bytes then a 2-byte, 3-byte or 4-byte character across the 123rd byte.
+    for ch in ["\u{e9}", "\u{20ac}", "\u{1f600}"] {
+        let reason = format!("{}{ch}{ch}", "a".repeat(122));
+        let got = reason_of(reason.as_bytes());
+        assert_eq!(got, "a".repeat(122).as_bytes(), "cut before {ch:?}");
+    }
+    let fits = format!("{}\u{e9}", "a".repeat(121));
+    assert_eq!(reason_of(fits.as_bytes()), fits.as_bytes());
+    // Not UTF-8: sent as given, cut where the room ends.
+    assert_eq!(reason_of(b"\xff\xfe"), b"\xff\xfe");
+    assert_eq!(reason_of(&[0x80; 200]), vec![0x80; 123]);
+}
+
+#[test]
+fn text_left_undecoded_when_asked() {
+    let mut codec = Codec::new(0, None).with_decode_text(false);
+    let got = feed(&mut codec, &frame(0x81, b"\xff\xferaw"));
+    assert_eq!(got, vec![Ok(Message::TextBytes(b"\xff\xferaw".to_vec()))]);
+}
+
+/// A message body ending with a final (BFINAL) block, as a server that finishes its
+/// deflate stream per message sends it (RFC 7692 §7.2.3.4).
+fn server_deflate_final(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn deflate_final_block_starts_a_new_stream() {
+    for no_takeover in [false, true] {
+        let deflate = Deflate {
+            client_no_context_takeover: false,
+            server_no_context_takeover: no_takeover,
+            client_max_window_bits: 15,
+            server_max_window_bits: 15,
+        };
+        let mut codec = Codec::new(0, Some(deflate));
+        let mut wire = frame(0xC1, &server_deflate_final(b"first message"));
+        wire.extend(frame(0xC1, &server_deflate_final(b"second message")));
+        wire.extend(frame(0xC1, &server_deflate(b"third, sync-flushed")));
+        wire.extend(frame(0x81, b"plain fourth"));
+        assert_eq!(
+            feed(&mut codec, &wire),
+            vec![
+                Ok(Message::Text("first message".into())),
+                Ok(Message::Text("second message".into())),
+                Ok(Message::Text("third, sync-flushed".into())),
+                Ok(Message::Text("plain fourth".into())),
+            ],
+            "server_no_context_takeover={no_takeover}"
+        );
+        // Bytes after the final block that are not deflate data: an error, not a
+        // message cut short.
+        let mut body = server_deflate_final(b"x");
+        body.extend_from_slice(&[0xff, 0xff]);
+        let got = feed(&mut Codec::new(0, Some(deflate)), &frame(0xC1, &body));
+        assert!(
+            matches!(got.as_slice(), [Err(WsError::Deflate(_))]),
+            "{got:?}"
+        );
+    }
 }
 
 fn server_deflate(data: &[u8]) -> Vec<u8> {

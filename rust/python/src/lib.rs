@@ -660,10 +660,15 @@ fn ws_opcode(opcode: u8) -> PyResult<ws::Opcode> {
 
 #[pymethods]
 impl WebSocketCodec {
-    /// `deflate_header` is the server's Sec-WebSocket-Extensions value, if any.
+    /// `deflate_header` is the server's Sec-WebSocket-Extensions value, if any;
+    /// `decode_text=False` hands text messages over as bytes, their UTF-8 unchecked.
     #[new]
-    #[pyo3(signature = (max_msg_size, deflate_header=None))]
-    fn new(max_msg_size: usize, deflate_header: Option<&[u8]>) -> PyResult<Self> {
+    #[pyo3(signature = (max_msg_size, deflate_header=None, decode_text=true))]
+    fn new(
+        max_msg_size: usize,
+        deflate_header: Option<&[u8]>,
+        decode_text: bool,
+    ) -> PyResult<Self> {
         let deflate = match deflate_header {
             Some(h) => {
                 ws::Deflate::from_response(h).map_err(|e| PyValueError::new_err(e.to_string()))?
@@ -671,7 +676,7 @@ impl WebSocketCodec {
             None => None,
         };
         Ok(WebSocketCodec {
-            inner: ws::Codec::new(max_msg_size, deflate),
+            inner: ws::Codec::new(max_msg_size, deflate).with_decode_text(decode_text),
         })
     }
 
@@ -691,16 +696,17 @@ impl WebSocketCodec {
         Ok(PyBytes::new(py, &out))
     }
 
-    /// A Close frame with an optional code and reason.
-    #[pyo3(signature = (code=None, reason=""))]
+    /// A Close frame with an optional code and reason (bytes, sent as given).
+    #[pyo3(signature = (code=None, reason=None))]
     fn encode_close<'py>(
         &mut self,
         py: Python<'py>,
         code: Option<u16>,
-        reason: &str,
+        reason: Option<&[u8]>,
     ) -> Bound<'py, PyBytes> {
         let mut out = Vec::new();
-        self.inner.encode_close(code, reason, &mut out);
+        self.inner
+            .encode_close(code, reason.unwrap_or_default(), &mut out);
         PyBytes::new(py, &out)
     }
 
@@ -715,6 +721,11 @@ impl WebSocketCodec {
                 Ok(ws::Message::Text(text)) => (
                     1u8.into_pyobject(py)?.into_any(),
                     text.into_pyobject(py)?.into_any(),
+                    py.None().into_bound(py),
+                ),
+                Ok(ws::Message::TextBytes(bytes)) => (
+                    1u8.into_pyobject(py)?.into_any(),
+                    PyBytes::new(py, &bytes).into_any(),
                     py.None().into_bound(py),
                 ),
                 Ok(ws::Message::Binary(bytes)) => (
