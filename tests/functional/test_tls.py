@@ -106,6 +106,49 @@ async def test_ssl_false_accepts_self_signed(aiohttp_server) -> None:
             assert r.status == 200
 
 
+def _device_context(tmp_path, key, name: str) -> ssl.SSLContext:
+    """A server with a self-signed certificate of the kind old devices have."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "device")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    path = tmp_path / f"{name}.pem"
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        + cert.public_bytes(serialization.Encoding.PEM)
+    )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.set_ciphers("ALL:@SECLEVEL=0")  # OpenSSL's default level refuses a 1024-bit key
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3  # P-521 needs TLS 1.3 (ring has no P-521 key exchange)
+    ctx.load_cert_chain(str(path))
+    return ctx
+
+
+@pytest.mark.parametrize("kind", ["rsa1024", "p521"])
+async def test_ssl_false_reaches_devices_with_old_certificates(aiohttp_server, tmp_path, kind) -> None:
+    # ssl=False verifies nothing, handshake signatures included (aiohttp/OpenSSL connects
+    # to these); webpki cannot check a 1024-bit RSA or a P-521 signature.
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    key = rsa.generate_private_key(65537, 1024) if kind == "rsa1024" else ec.generate_private_key(ec.SECP521R1())
+    server = await aiohttp_server(_app(), ssl_context=_device_context(tmp_path, key, kind))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.url, ssl=False) as r:
+            assert (await r.json())["tls"] is True
+
+
 async def test_fingerprint_match_and_mismatch(aiohttp_server) -> None:
     other_ca = trustme.CA()
     cert = other_ca.issue_cert("127.0.0.1")

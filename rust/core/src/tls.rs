@@ -203,8 +203,13 @@ fn platform_roots() -> Result<Arc<RootCertStore>, TlsError> {
     Ok(roots)
 }
 
-/// Accepts the chain without checking it (NoVerify) or by its pin (Fingerprint), and
-/// always verifies the handshake signatures with the certificate's key.
+/// Accepts the chain without checking it (NoVerify) or by its pin (Fingerprint).
+///
+/// With a pin, the handshake signatures are verified with the certificate's key: that
+/// is what proves the server holds the pinned certificate. Without one (`ssl=False`)
+/// anyone may present any certificate, so a signature proves nothing and is not
+/// checked: that lets `ssl=False` reach what aiohttp (OpenSSL) reaches, devices with
+/// X.509 v1, RSA-1024 or P-521 certificates, which webpki cannot verify.
 #[derive(Debug)]
 struct PinningVerifier {
     pin: Option<[u8; 32]>,
@@ -237,6 +242,9 @@ impl ServerCertVerifier for PinningVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        if self.pin.is_none() {
+            return Ok(HandshakeSignatureValid::assertion());
+        }
         verify_tls12_signature(
             message,
             cert,
@@ -251,6 +259,9 @@ impl ServerCertVerifier for PinningVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        if self.pin.is_none() {
+            return Ok(HandshakeSignatureValid::assertion());
+        }
         verify_tls13_signature(
             message,
             cert,
@@ -260,6 +271,24 @@ impl ServerCertVerifier for PinningVerifier {
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        if self.pin.is_none() {
+            // Whatever the server's key: nothing is verified with it (see above).
+            return vec![
+                SignatureScheme::RSA_PSS_SHA256,
+                SignatureScheme::RSA_PSS_SHA384,
+                SignatureScheme::RSA_PSS_SHA512,
+                SignatureScheme::ECDSA_NISTP256_SHA256,
+                SignatureScheme::ECDSA_NISTP384_SHA384,
+                SignatureScheme::ECDSA_NISTP521_SHA512,
+                SignatureScheme::ED25519,
+                SignatureScheme::ED448,
+                SignatureScheme::RSA_PKCS1_SHA256,
+                SignatureScheme::RSA_PKCS1_SHA384,
+                SignatureScheme::RSA_PKCS1_SHA512,
+                SignatureScheme::RSA_PKCS1_SHA1,
+                SignatureScheme::ECDSA_SHA1_Legacy,
+            ];
+        }
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
