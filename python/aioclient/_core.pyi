@@ -58,6 +58,8 @@ class ProtocolError:
     message: str
     expected: Optional[bytes]
     got: Optional[bytes]
+    verify_code: Optional[int]  # a refused certificate: OpenSSL's code and message
+    verify_message: Optional[str]
 
 Event: TypeAlias = ResponseHead | Informational | bytes | ChunkEnd | EndOfMessage | HandshakeDone | ProtocolError
 
@@ -83,8 +85,9 @@ class Connection:
     ) -> Connection: ...
     def set_limits(self, max_line_size: int, max_field_size: int, max_headers: int) -> None:
         """Head size limits for the next response."""
-    def start_tls(self, config: TlsConfig, server_name: str, tunnel: bool = False) -> bytes:
-        """Add a TLS layer (inside the others if tunnel); returns the ClientHello to write."""
+    def start_tls(self, config: TlsConfig, server_name: str, tunnel: bool = False) -> bytes | ProtocolError:
+        """Add a TLS layer (inside the others if tunnel); returns the ClientHello to write,
+        or the failure event for a name no certificate can match."""
     def send_request(
         self,
         head: bytes,

@@ -147,10 +147,19 @@ def tls_exception(key: Optional[ConnectionKey], event: Any) -> BaseException:
         return ServerFingerprintMismatch(event.expected, event.got, host, port)
     message = f"Cannot connect to host {host}:{port}: {event.message}"
     if kind == "certificate":
-        cert_error = _ssl.SSLCertVerificationError(1, message)
-        cert_error.reason = event.message  # type: ignore[attr-defined]
-        return ClientConnectorCertificateError(key, cert_error)  # type: ignore[arg-type]
+        return ClientConnectorCertificateError(key, _verify_error(event.verify_code, event.verify_message))  # type: ignore[arg-type]
     return ClientConnectorSSLError(key, _ssl.SSLError(1, message))  # type: ignore[arg-type]
+
+
+def _verify_error(code: int, message: str) -> _ssl.SSLCertVerificationError:
+    """A refused certificate as Python's ssl (OpenSSL) reports it: aiohttp users read
+    ``verify_code`` and ``verify_message``."""
+    error = _ssl.SSLCertVerificationError(1, f"[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {message}")
+    error.verify_code = code  # type: ignore[attr-defined]
+    error.verify_message = message  # type: ignore[attr-defined]
+    error.reason = "CERTIFICATE_VERIFY_FAILED"  # type: ignore[attr-defined]
+    error.library = "SSL"  # type: ignore[attr-defined]
+    return error
 
 
 @contextmanager
@@ -164,10 +173,15 @@ def _map_ssl_errors(key: ConnectionKey) -> Iterator[None]:
         raise ClientConnectorSSLError(key, exc) from exc  # type: ignore[arg-type]
 
 
-async def _handshake(proto: ResponseHandler, key: ConnectionKey, config: Any, server_hostname: str, *, tunnel: bool) -> None:
+async def _handshake(proto: ResponseHandler, key: ConnectionKey, ssl: SSLSettings, server_hostname: str, *, tunnel: bool) -> None:
     """The engine's TLS handshake on ``proto``; the peer going away meanwhile is a
     ``ClientConnectorError`` for ``key`` (opening the connection failed), as in aiohttp."""
     try:
+        try:
+            config = engine_config(ssl)
+        except ValueError as exc:  # no trust store could be loaded: nothing can verify
+            message = f"unable to get local issuer certificate ({exc})"
+            raise ClientConnectorCertificateError(key, _verify_error(20, message)) from exc  # type: ignore[arg-type]
         await proto.start_tls(config, server_hostname, tunnel=tunnel)
     except ClientConnectorError:  # certificate, fingerprint and handshake errors
         proto.abort()
@@ -949,7 +963,7 @@ class TCPConnector(BaseConnector):
         ssl = key.ssl
         server_hostname = key.server_hostname or key.host.rstrip(".")
         if not isinstance(ssl, _ssl.SSLContext):
-            await _handshake(proto, key, engine_config(ssl), server_hostname, tunnel=True)
+            await _handshake(proto, key, ssl, server_hostname, tunnel=True)
             return
         # Through an https:// proxy the transport is Python's ssl already (see
         # _open_via_proxy): start_tls nests the origin's TLS inside it (Python 3.11+).
@@ -1021,7 +1035,7 @@ class TCPConnector(BaseConnector):
             raise
         proto.key = key
         if ssl is not None and not isinstance(ssl, _ssl.SSLContext):
-            await _handshake(proto, key, engine_config(ssl), server_hostname, tunnel=False)
+            await _handshake(proto, key, ssl, server_hostname, tunnel=False)
         return proto
 
     async def _connect_socket(self, key: ConnectionKey, addrs: List[ResolveResult]) -> socket.socket:

@@ -374,7 +374,10 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         self.tls_waiter = waiter
         self._tls = True
         hello = self._conn.start_tls(config, server_name, tunnel)
-        self.transport.write(hello)  # type: ignore[union-attr]
+        if hello.__class__ is bytes:
+            self.transport.write(hello)  # type: ignore[union-attr]
+        else:
+            self._dispatch([hello])  # refused at once (a name no certificate can match)
         return waiter
 
     def send_request(

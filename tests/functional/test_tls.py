@@ -69,7 +69,7 @@ async def test_untrusted_ca_is_certificate_error(aiohttp_server, trust) -> None:
     assert isinstance(err, aioclient.ClientConnectorError)
     assert isinstance(err.certificate_error, ssl.CertificateError)
     assert err.host == "127.0.0.1" and err.port == server.url.port
-    assert "127.0.0.1" in str(err.certificate_error)
+    assert "127.0.0.1" in str(err)  # (the certificate error itself, as OpenSSL words it, does not name it)
 
 
 async def test_spec_examples_expired_and_wrong_host(aiohttp_server, ca, trust) -> None:
@@ -94,6 +94,18 @@ async def test_spec_examples_expired_and_wrong_host(aiohttp_server, ca, trust) -
         for url in (expired.url, wrong_host.url):
             with pytest.raises(aioclient.ClientSSLError):
                 await session.get(url)
+        # certificate_error as Python's ssl (OpenSSL) reports it, what aiohttp users read.
+        expected = [
+            (expired.url, 10, "certificate has expired"),
+            (wrong_host.url, 64, "IP address mismatch, certificate is not valid for '127.0.0.1'."),
+            (wrong_host.url.with_host("localhost"), 62, "Hostname mismatch, certificate is not valid for 'localhost'."),
+        ]
+        for url, code, message in expected:
+            with pytest.raises(aioclient.ClientConnectorCertificateError) as info:
+                await session.get(url)
+            error = info.value.certificate_error
+            assert isinstance(error, ssl.SSLCertVerificationError)
+            assert (error.verify_code, error.verify_message, error.reason) == (code, message, "CERTIFICATE_VERIFY_FAILED")
 
 
 async def test_ssl_false_accepts_self_signed(aiohttp_server) -> None:
@@ -222,6 +234,27 @@ async def test_server_hostname_override(aiohttp_server, ca, trust) -> None:
             await session.get(server.url)
         async with session.get(server.url, server_hostname="service.internal") as r:
             assert r.status == 200
+        # A name that is no DNS name can match no certificate: a mismatch, as OpenSSL
+        # reports it; without verification it is just not sent (no SNI), as in aiohttp.
+        with pytest.raises(aioclient.ClientConnectorCertificateError) as info:
+            await session.get(server.url, server_hostname="bad host")
+        assert info.value.certificate_error.verify_code == 62
+        async with session.get(server.url, server_hostname="bad host", ssl=False) as r:
+            assert r.status == 200
+
+
+async def test_an_empty_trust_store_is_a_certificate_error(aiohttp_server, ca, tmp_path, monkeypatch) -> None:
+    # Nothing to verify with: aiohttp (OpenSSL) reports the issuer as unknown, not a
+    # ValueError from deep inside.
+    empty = tmp_path / "empty.pem"
+    empty.write_text("")
+    monkeypatch.setenv("SSL_CERT_FILE", str(empty))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    server = await aiohttp_server(_app(), ssl_context=_server_context(ca))
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientConnectorCertificateError) as info:
+            await session.get(server.url)
+    assert info.value.certificate_error.verify_code == 20
 
 
 async def test_connections_are_pooled_per_tls_settings(aiohttp_server, ca, trust) -> None:

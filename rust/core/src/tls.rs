@@ -39,7 +39,10 @@ pub enum Verify {
 pub enum TlsError {
     /// The certificate was refused: untrusted, expired, wrong name, ...
     Certificate {
-        /// What rustls said.
+        /// OpenSSL's verify code for it (10 expired, 20 unknown issuer, 62 wrong name,
+        /// ...), what Python's `SSLCertVerificationError.verify_code` reports.
+        code: u32,
+        /// OpenSSL's wording of it (`verify_message`).
         reason: String,
     },
     /// The pinned fingerprint does not match.
@@ -76,7 +79,9 @@ impl TlsError {
 impl fmt::Display for TlsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TlsError::Certificate { reason } => write!(f, "certificate verify failed: {reason}"),
+            TlsError::Certificate { reason, .. } => {
+                write!(f, "certificate verify failed: {reason}")
+            }
             TlsError::FingerprintMismatch { expected, got } => {
                 write!(
                     f,
@@ -124,17 +129,60 @@ fn from_rustls(err: rustls::Error, pinned: Option<[u8; 32]>) -> TlsError {
                     got: m.got,
                 },
                 _ => TlsError::Certificate {
+                    code: 1,
                     reason: other.0.to_string(),
                 },
             }
         }
-        rustls::Error::InvalidCertificate(e) => TlsError::Certificate {
-            reason: format!("{e:?}"),
-        },
+        rustls::Error::InvalidCertificate(e) => {
+            let (code, reason) = openssl_verify_error(&e);
+            TlsError::Certificate { code, reason }
+        }
         other => TlsError::Handshake {
             reason: other.to_string(),
         },
     }
+}
+
+/// OpenSSL's verify code and message for a refused certificate: what aiohttp users read
+/// from `certificate_error.verify_code` / `verify_message`.
+fn openssl_verify_error(e: &CertificateError) -> (u32, String) {
+    let (code, message) = match e {
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            (10, "certificate has expired")
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            (9, "certificate is not yet valid")
+        }
+        CertificateError::UnknownIssuer => (20, "unable to get local issuer certificate"),
+        CertificateError::Revoked => (23, "certificate revoked"),
+        CertificateError::BadSignature => (7, "certificate signature failure"),
+        CertificateError::UnhandledCriticalExtension => (34, "unhandled critical extension"),
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            (26, "unsupported certificate purpose")
+        }
+        CertificateError::NotValidForNameContext { expected, .. } => {
+            return match expected {
+                ServerName::IpAddress(ip) => (
+                    64,
+                    format!(
+                        "IP address mismatch, certificate is not valid for '{}'.",
+                        std::net::IpAddr::from(*ip)
+                    ),
+                ),
+                name => (
+                    62,
+                    format!(
+                        "Hostname mismatch, certificate is not valid for '{}'.",
+                        name.to_str()
+                    ),
+                ),
+            };
+        }
+        CertificateError::NotValidForName => (62, "Hostname mismatch"),
+        other => return (1, format!("certificate verify failed ({other:?})")),
+    };
+    (code, message.to_string())
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -307,6 +355,8 @@ fn sha256(data: &[u8]) -> [u8; 32] {
 pub struct TlsConfig {
     config: Arc<ClientConfig>,
     pin: Option<[u8; 32]>,
+    /// The certificate must be valid for the server's name (Platform, CaPem).
+    verifies_name: bool,
 }
 
 impl TlsConfig {
@@ -326,6 +376,7 @@ impl TlsConfig {
         } else {
             None
         };
+        let verifies_name = matches!(verify, Verify::Platform | Verify::CaPem(_));
         let mut config = match verify {
             Verify::Platform => builder
                 .with_root_certificates(platform_roots()?)
@@ -349,6 +400,7 @@ impl TlsConfig {
         Ok(TlsConfig {
             config: Arc::new(config),
             pin,
+            verifies_name,
         })
     }
 }
@@ -363,14 +415,28 @@ pub struct TlsSession {
 impl TlsSession {
     /// Start a session; returns it and the ClientHello to send. SNI is sent for DNS
     /// names only, never for IP addresses (RFC 6066 §3).
+    ///
+    /// A name that is no DNS name or IP address ("bad host", "foo.123") can match no
+    /// certificate: refused as a name mismatch when the name is verified (what OpenSSL
+    /// reports for it), sent without SNI when it is not (`ssl=False`, a pin).
     pub fn new(config: &TlsConfig, server_name: &str) -> Result<(TlsSession, Vec<u8>), TlsError> {
-        let name = ServerName::try_from(
+        let name = match ServerName::try_from(
             server_name
                 .trim_start_matches('[')
                 .trim_end_matches(']')
                 .to_string(),
-        )
-        .map_err(|e| TlsError::Config(format!("invalid server name {server_name:?}: {e}")))?;
+        ) {
+            Ok(name) => name,
+            Err(_) if config.verifies_name => {
+                return Err(TlsError::Certificate {
+                    code: 62,
+                    reason: format!(
+                        "Hostname mismatch, certificate is not valid for '{server_name}'."
+                    ),
+                })
+            }
+            Err(_) => ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into()),
+        };
         let conn = ClientConnection::new(config.config.clone(), name)
             .map_err(|e| from_rustls(e, config.pin))?;
         let mut session = TlsSession {

@@ -139,10 +139,21 @@ fn certificate_failures() {
         .err()
         .unwrap();
     assert_eq!(untrusted.kind(), "certificate");
+    // OpenSSL's verify codes and wording, as Python's ssl reports them.
+    let code = |e: &TlsError| match e {
+        TlsError::Certificate { code, .. } => *code,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(code(&untrusted), 20);
     let wrong_name = handshake(Verify::CaPem(CA.to_vec()), "wrong.example", server())
         .err()
         .unwrap();
     assert_eq!(wrong_name.kind(), "certificate");
+    assert_eq!(code(&wrong_name), 62);
+    assert_eq!(
+        wrong_name.to_string(),
+        "certificate verify failed: Hostname mismatch, certificate is not valid for 'wrong.example'."
+    );
     let expired_server = ServerConnection::new(server_config(
         EXPIRED,
         EXPIRED_KEY,
@@ -153,7 +164,11 @@ fn certificate_failures() {
         .err()
         .unwrap();
     assert_eq!(expired.kind(), "certificate");
-    assert!(expired.to_string().contains("Expired"), "{expired}");
+    assert_eq!(code(&expired), 10);
+    assert!(
+        expired.to_string().contains("certificate has expired"),
+        "{expired}"
+    );
 }
 
 #[test]

@@ -131,6 +131,11 @@ struct ProtocolError {
     expected: Option<Py<PyBytes>>,
     #[pyo3(get)]
     got: Option<Py<PyBytes>>,
+    /// A refused certificate: OpenSSL's verify code and message for it.
+    #[pyo3(get)]
+    verify_code: Option<u32>,
+    #[pyo3(get)]
+    verify_message: Option<String>,
 }
 
 fn header_list<'py>(py: Python<'py>, headers: &[(Vec<u8>, Vec<u8>)]) -> PyResult<Py<PyList>> {
@@ -153,6 +158,8 @@ fn protocol_error_event(py: Python<'_>, kind: &'static str, message: String) -> 
             message,
             expected: None,
             got: None,
+            verify_code: None,
+            verify_message: None,
         },
     )?
     .into_any())
@@ -166,6 +173,10 @@ fn tls_error_event(py: Python<'_>, err: &TlsError) -> PyResult<PyObject> {
         ),
         _ => (None, None),
     };
+    let (verify_code, verify_message) = match err {
+        TlsError::Certificate { code, reason } => (Some(*code), Some(reason.clone())),
+        _ => (None, None),
+    };
     Ok(Py::new(
         py,
         ProtocolError {
@@ -173,6 +184,8 @@ fn tls_error_event(py: Python<'_>, err: &TlsError) -> PyResult<PyObject> {
             message: err.to_string(),
             expected,
             got,
+            verify_code,
+            verify_message,
         },
     )?
     .into_any())
@@ -445,7 +458,8 @@ impl Connection {
     }
 
     /// Start a TLS layer; with `tunnel`, inside the existing ones and on a fresh HTTP engine
-    /// (after a CONNECT). Returns the bytes to write (the ClientHello, wrapped).
+    /// (after a CONNECT). Returns the bytes to write (the ClientHello, wrapped), or the
+    /// failure event when the server name can match no certificate.
     #[pyo3(signature = (config, server_name, tunnel=false))]
     fn start_tls<'py>(
         &mut self,
@@ -453,9 +467,13 @@ impl Connection {
         config: &TlsConfig,
         server_name: &str,
         tunnel: bool,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let (session, hello) = TlsSession::new(&config.inner, server_name)
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    ) -> PyResult<PyObject> {
+        let (session, hello) = match TlsSession::new(&config.inner, server_name) {
+            Ok(started) => started,
+            // Refused before a byte is sent: reported as the handshake's failure event.
+            Err(err @ TlsError::Certificate { .. }) => return tls_error_event(py, &err),
+            Err(err) => return Err(PyValueError::new_err(err.to_string())),
+        };
         if tunnel {
             self.restart_http();
         }
@@ -465,7 +483,7 @@ impl Connection {
         let wire = self
             .wrap(depth, hello)
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        Ok(PyBytes::new(py, &wire))
+        Ok(PyBytes::new(py, &wire).into_any().unbind())
     }
 
     /// A CONNECT tunnel carrying plain HTTP (a ws:// target) is open: the next request
