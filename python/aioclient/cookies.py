@@ -298,7 +298,6 @@ class CookieJar(AbstractCookieJar):
     """
 
     # Bounds on what a server can make us store and send (see the module constants).
-    _max_set_cookies = MAX_SET_COOKIES_PER_RESPONSE
     _max_per_request = MAX_COOKIES_PER_REQUEST
     _max_header_bytes = MAX_COOKIE_HEADER_BYTES
 
@@ -363,11 +362,7 @@ class CookieJar(AbstractCookieJar):
             return  # RFC 2109 §4.3.2: no cookies from IP-address hosts
         now = self._clock()
         items = cookies.items() if isinstance(cookies, (Mapping, BaseCookie)) else cookies
-        taken = 0
         for name, value in items:
-            if taken >= self._max_set_cookies:
-                break
-            taken += 1
             if isinstance(value, Morsel):
                 morsel = value
             else:
@@ -469,9 +464,10 @@ class CookieJar(AbstractCookieJar):
         return result
 
     def save(self, file_path: Union[str, "os.PathLike[str]"]) -> None:
-        """Write the cookies to ``file_path`` as JSON."""
+        """Write the cookies to ``file_path`` as JSON, readable by the owner only
+        (0o600 on creation, as aiohttp: the file may hold session tokens)."""
         self._expire()
-        with open(file_path, "w", encoding="utf-8") as f:
+        with open(file_path, "w", encoding="utf-8", opener=lambda p, flags: os.open(p, flags, 0o600)) as f:
             json.dump({"version": 1, "cookies": [c.to_json() for c in self._cookies.values()]}, f)
 
     def load(self, file_path: Union[str, "os.PathLike[str]"]) -> None:
@@ -490,7 +486,7 @@ class CookieJar(AbstractCookieJar):
 class _RequestCookieJar(CookieJar):
     """The jar of one request's ``cookies=``: what the caller gives is sent, unbounded."""
 
-    _max_set_cookies = _max_per_request = _max_header_bytes = sys.maxsize
+    _max_per_request = _max_header_bytes = sys.maxsize
 
     def _enforce_bounds(self) -> None:
         pass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from http.cookies import SimpleCookie
 
 import pytest
@@ -201,3 +203,24 @@ def test_cookie_names_simplecookie_refuses_are_kept() -> None:
     jar.update_cookies_from_headers(["a[1]=2", "path=3", "x=1; Path=/"], URL("http://e.com/"))
     assert _sent(jar, "http://e.com/") == {"a[1]": "2", "path": "3", "x": "1"}
     assert parse_set_cookie_headers([f"c{i}=v" for i in range(60)])[-1][0] == "c49"
+
+
+def test_save_creates_an_owner_only_file(tmp_path) -> None:
+    jar = _jar()
+    _set(jar, "session=SECRET", "https://e.com/")
+    old = os.umask(0o022)
+    try:
+        jar.save(tmp_path / "cookies.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "cookies.json").st_mode) == 0o600
+
+
+def test_update_cookies_keeps_more_than_fifty() -> None:
+    jar = _jar()
+    jar.update_cookies({f"c{i:02d}": "v" for i in range(60)})
+    assert len(jar) == 60
+    assert len(jar.filter_cookies(URL("http://e.com/"))) == 60
+    # A response still sets at most 50 (RFC 6265 §6.1, as aiohttp).
+    jar.update_cookies_from_headers([f"r{i}=v" for i in range(60)], URL("http://e.com/"))
+    assert len(jar) == 110
