@@ -8,7 +8,7 @@ import hashlib
 import os
 import re
 import time
-from typing import TYPE_CHECKING, Callable, Dict, NamedTuple, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional
 
 from yarl import URL
 
@@ -80,11 +80,16 @@ _HASHES: Dict[str, Callable[[bytes], "hashlib._Hash"]] = {
     "MD5-SESS": hashlib.md5,
     "SHA": hashlib.sha1,
     "SHA-SESS": hashlib.sha1,
+    "SHA256": hashlib.sha256,
+    "SHA256-SESS": hashlib.sha256,
     "SHA-256": hashlib.sha256,
     "SHA-256-SESS": hashlib.sha256,
+    "SHA512": hashlib.sha512,
+    "SHA512-SESS": hashlib.sha512,
     "SHA-512": hashlib.sha512,
     "SHA-512-SESS": hashlib.sha512,
 }
+SUPPORTED_ALGORITHMS = tuple(sorted(_HASHES))
 _PARAM_RE = re.compile(r'\s*([a-zA-Z0-9_-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]*)\s*,?')
 
 
@@ -119,11 +124,16 @@ class DigestAuthMiddleware:
     """HTTP Digest authentication as a client middleware (RFC 7616).
 
     On a 401 with a Digest challenge the request is sent again with credentials;
-    later requests to the same origin answer the last challenge at once
-    (``preemptive=True``). MD5, SHA (SHA-1), SHA-256 and SHA-512 with their ``-sess``
-    variants; qop ``auth`` and ``auth-int``; ``userhash``; ``stale=true`` re-challenges.
-    A server that keeps answering 401 gets at most two more attempts, then its 401 is
-    returned.
+    later requests in the challenge's protection space (its ``domain`` URIs, else its
+    origin) answer the last challenge at once (``preemptive=True``). MD5, SHA (SHA-1),
+    SHA-256/SHA256 and SHA-512/SHA512 with their ``-sess`` variants; qop ``auth`` and
+    ``auth-int`` (preferred when both are offered, as in aiohttp); ``userhash``;
+    ``stale=true`` re-challenges. A server that keeps answering 401 gets at most two
+    more attempts, then its 401 is returned.
+
+    As in aiohttp the credentials are scoped to the origin of the first request the
+    middleware handles; requests to other origins pass through untouched unless a
+    challenge advertised them through ``domain``.
     """
 
     def __init__(self, login: str, password: str, preemptive: bool = True) -> None:
@@ -137,22 +147,24 @@ class DigestAuthMiddleware:
         self._password = password
         self._preemptive = preemptive
         self._challenge: Dict[str, str] = {}
-        self._origin: Optional[URL] = None
+        self._protection_space: List[str] = []  # URL prefixes the challenge covers
+        self._origin: Optional[URL] = None  # the origin the credentials are for: the first one seen
         self._last_nonce = ""
         self._nonce_count = 0
 
     async def _authorization(self, method: str, url: URL, body: object) -> str:
         challenge = self._challenge
-        realm = challenge.get("realm", "")
-        nonce = challenge.get("nonce", "")
+        if "realm" not in challenge:
+            raise ClientError("Malformed Digest auth challenge: Missing 'realm' parameter")
+        if "nonce" not in challenge:
+            raise ClientError("Malformed Digest auth challenge: Missing 'nonce' parameter")
+        realm = challenge["realm"]
+        nonce = challenge["nonce"]
+        if not nonce:
+            raise ClientError("Security issue: Digest auth challenge contains empty 'nonce' value")
         qop_raw = challenge.get("qop", "")
         algorithm = challenge.get("algorithm", "MD5").upper()
         opaque = challenge.get("opaque", "")
-        if not nonce:
-            raise ClientError("Security issue: Digest auth challenge contains no nonce")
-        hash_fn = _HASHES.get(algorithm)
-        if hash_fn is None:
-            raise ClientError(f"Unsupported hash algorithm: {algorithm}")
 
         def H(data: bytes) -> str:  # RFC 7616 §3.4.1
             return hash_fn(data).hexdigest()
@@ -160,12 +172,22 @@ class DigestAuthMiddleware:
         def KD(secret: str, data: str) -> str:
             return H(f"{secret}:{data}".encode())
 
-        qops = [q.strip() for q in qop_raw.split(",") if q.strip()]
-        qop = "auth" if "auth" in qops else ("auth-int" if "auth-int" in qops else "")
-        if qops and not qop:
-            raise ClientError(f"Unsupported qop value(s): {qop_raw}")
+        # Of "auth" and "auth-int" the stronger, auth-int, is chosen (as aiohttp).
+        qop = ""
+        if qop_raw:
+            qops = {"auth", "auth-int"}.intersection(q.strip() for q in qop_raw.split(",") if q.strip())
+            if not qops:
+                raise ClientError(f"Digest auth error: Unsupported Quality of Protection (qop) value(s): {qop_raw}")
+            qop = "auth-int" if "auth-int" in qops else "auth"
+        hash_fn = _HASHES.get(algorithm)
+        if hash_fn is None:
+            raise ClientError(
+                f"Digest auth error: Unsupported hash algorithm: {algorithm}. "
+                f"Supported algorithms: {', '.join(SUPPORTED_ALGORITHMS)}"
+            )
         userhash = challenge.get("userhash", "").lower() == "true"
         uri = url.raw_path_qs or "/"
+        method = method.upper()
 
         if nonce == self._last_nonce:
             self._nonce_count += 1
@@ -212,10 +234,40 @@ class DigestAuthMiddleware:
         return hashlib.sha1(seed).hexdigest()[:16]
 
     def _in_protection_space(self, url: URL) -> bool:
-        return self._origin is not None and url.origin() == self._origin
+        """RFC 7616 §3.3: is ``url`` under a URI of the last challenge's protection space?"""
+        request = str(url)
+        for space in self._protection_space:
+            if not request.startswith(space):
+                continue
+            if len(request) == len(space) or space[-1] == "/" or request[len(space)] == "/":
+                return True
+        return False
+
+    def _set_challenge(self, challenge: Dict[str, str], response_url: URL) -> None:
+        """Adopt a challenge; its ``domain`` URIs (else its origin) are the protection space."""
+        self._challenge = challenge
+        origin = response_url.origin()
+        space: List[str] = []
+        for uri in challenge.get("domain", "").split():
+            uri = uri.strip('"')
+            if not uri:
+                continue
+            space.append(str(origin.join(URL(uri))) if uri.startswith("/") else str(URL(uri)))
+        self._protection_space = space or [str(origin)]
 
     async def __call__(self, request: "ClientRequest", handler: "ClientHandlerType") -> "ClientResponse":
-        """Send ``request``, answering Digest challenges (bounded retries)."""
+        """Send ``request``, answering Digest challenges (bounded retries).
+
+        The credentials belong to the origin of the first request the middleware sees
+        (as in aiohttp): a request to another origin, a redirect's included, passes
+        through untouched unless a challenge from that origin's protection space named
+        it in its ``domain``.
+        """
+        origin = request.url.origin()
+        if self._origin is None:
+            self._origin = origin
+        elif origin != self._origin and not self._in_protection_space(request.url):
+            return await handler(request)
         if self._preemptive and self._challenge and self._in_protection_space(request.url):
             request.headers["Authorization"] = await self._authorization(request.method, request.url, request.body)
         response = await handler(request)
@@ -228,8 +280,7 @@ class DigestAuthMiddleware:
             stale = challenge.get("stale", "").lower() == "true"
             if "Authorization" in request.headers and not stale and _attempt > 0:
                 return response  # wrong credentials: do not loop
-            self._challenge = challenge
-            self._origin = request.url.origin()
+            self._set_challenge(challenge, response.url)
             request.headers["Authorization"] = await self._authorization(request.method, request.url, request.body)
             response.release()
             response = await handler(request)

@@ -35,7 +35,9 @@ async def test_httpbin_wrong_password_is_bounded(httpbin_url) -> None:  # noqa: 
 
 
 def _H(algorithm: str, data: str) -> str:
-    name = {"MD5": "md5", "SHA": "sha1", "SHA-256": "sha256", "SHA-512": "sha512"}[algorithm.upper().replace("-SESS", "")]
+    name = {"MD5": "md5", "SHA": "sha1", "SHA-256": "sha256", "SHA-512": "sha512", "SHA256": "sha256", "SHA512": "sha512"}[
+        algorithm.upper().replace("-SESS", "")
+    ]
     return hashlib.new(name, data.encode()).hexdigest()
 
 
@@ -83,7 +85,11 @@ def _digest_app(algorithm: str, *, userhash: bool = False, stale_first: bool = F
     return app
 
 
-@pytest.mark.parametrize("algorithm", ["MD5", "MD5-sess", "SHA", "SHA-sess", "SHA-256", "SHA-256-sess", "SHA-512", "SHA-512-sess"])
+@pytest.mark.parametrize(
+    "algorithm",
+    ["MD5", "MD5-sess", "SHA", "SHA-sess", "SHA-256", "SHA-256-sess", "SHA-512", "SHA-512-sess",
+     "SHA256", "SHA512", "SHA256-SESS", "SHA512-SESS"],
+)
 async def test_every_algorithm(aiohttp_server, algorithm) -> None:
     record: list = []
     server = await aiohttp_server(_digest_app(algorithm, record=record))
@@ -123,3 +129,63 @@ async def test_server_that_always_answers_401(aiohttp_server) -> None:
         async with session.get(server.url) as r:
             assert r.status == 401
     assert len(calls) <= 3
+
+
+async def test_auth_int_is_chosen_when_both_are_offered(aiohttp_server) -> None:
+    record: list = []
+    server = await aiohttp_server(_digest_app("SHA-256", record=record))
+    async with ClientSession(middlewares=(DigestAuthMiddleware("alice", "secret"),)) as session:
+        async with session.post(server.make_url("/p"), data=b"entity") as r:  # the verifier hashes the body
+            assert r.status == 200
+        async with session.put(server.make_url("/p"), json={"k": "v"}) as r:
+            assert r.status == 200
+    assert [p["qop"] for p in record] == ["auth-int", "auth-int"]
+
+
+def _challenging_app(seen: list, *, domain: str = "") -> web.Application:
+    """Asks for Digest credentials on every path and records what it was sent."""
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append((request.path, request.headers.get("Authorization")))
+        if request.path.startswith("/go"):
+            raise web.HTTPFound(request.query["to"])
+        if "Authorization" in request.headers:
+            return web.Response(text="ok")
+        challenge = 'Digest realm="r", nonce="n1", qop="auth"' + (f', domain="{domain}"' if domain else "")
+        return web.Response(status=401, headers={"WWW-Authenticate": challenge})
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    return app
+
+
+async def test_credentials_stay_with_the_first_origin(aiohttp_server) -> None:
+    trusted_seen: list = []
+    other_seen: list = []
+    trusted = await aiohttp_server(_challenging_app(trusted_seen))
+    other = await aiohttp_server(_challenging_app(other_seen))
+    async with ClientSession(middlewares=(DigestAuthMiddleware("user", "secret"),)) as session:
+        async with session.get(trusted.make_url("/")) as r:
+            assert r.status == 200
+        async with session.get(other.make_url("/x")) as r:  # challenges: not answered
+            assert r.status == 401
+        async with session.get(trusted.make_url("/go").with_query(to=str(other.make_url("/y")))) as r:
+            assert r.status == 401  # nor after a redirect
+        async with session.get(trusted.make_url("/again")) as r:
+            assert r.status == 200
+    assert other_seen == [("/x", None), ("/y", None)]
+    assert [auth is not None for _, auth in trusted_seen] == [False, True, True, True]
+
+
+async def test_challenge_domain_widens_the_protection_space(aiohttp_server) -> None:
+    other_seen: list = []
+    other = await aiohttp_server(_challenging_app(other_seen))
+    trusted = await aiohttp_server(_challenging_app([], domain=f"/ {other.make_url('/shared')}"))
+    async with ClientSession(middlewares=(DigestAuthMiddleware("user", "secret"),)) as session:
+        async with session.get(trusted.make_url("/")) as r:
+            assert r.status == 200
+        async with session.get(other.make_url("/shared/a")) as r:  # named by domain=
+            assert r.status == 200
+        async with session.get(other.make_url("/sharedx")) as r:
+            assert r.status == 401
+    assert [(path, auth is not None) for path, auth in other_seen] == [("/shared/a", True), ("/sharedx", False)]

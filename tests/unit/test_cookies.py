@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import stat
 from http.cookies import SimpleCookie
+from types import MappingProxyType
 
 import pytest
 from yarl import URL
@@ -201,3 +205,155 @@ def test_cookie_names_simplecookie_refuses_are_kept() -> None:
     jar.update_cookies_from_headers(["a[1]=2", "path=3", "x=1; Path=/"], URL("http://e.com/"))
     assert _sent(jar, "http://e.com/") == {"a[1]": "2", "path": "3", "x": "1"}
     assert parse_set_cookie_headers([f"c{i}=v" for i in range(60)])[-1][0] == "c49"
+
+
+# -- parity with aiohttp's CookieJar -----------------------------------------------
+
+
+def _header(jar: CookieJar, url: str) -> str:
+    return "; ".join(f"{k}={m.coded_value}" for k, m in jar.filter_cookies(URL(url)).items())
+
+
+def test_save_creates_an_owner_only_file(tmp_path) -> None:
+    jar = _jar()
+    _set(jar, "session=SECRET", "https://e.com/")
+    old = os.umask(0o022)
+    try:
+        jar.save(tmp_path / "cookies.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "cookies.json").st_mode) == 0o600
+
+
+def test_update_cookies_keeps_more_than_fifty() -> None:
+    jar = _jar()
+    jar.update_cookies({f"c{i:02d}": "v" for i in range(60)})
+    assert len(jar) == 60
+    assert len(jar.filter_cookies(URL("http://e.com/"))) == 60
+    # A response still sets at most 50 (RFC 6265 §6.1, as aiohttp).
+    jar.update_cookies_from_headers([f"r{i}=v" for i in range(60)], URL("http://e.com/"))
+    assert len(jar) == 110
+
+
+def test_trailing_dot_domain_makes_a_host_only_cookie() -> None:
+    jar = _jar()
+    _set(jar, "a=1; Domain=example.com.", "http://example.com/")
+    assert _sent(jar, "http://example.com/") == {"a": "1"}
+    assert _sent(jar, "http://sub.example.com/") == {}
+    assert jar.host_only_cookies == {("example.com", "", "a")}
+
+
+def test_same_name_the_host_cookie_wins_over_a_parent_domain_long_path() -> None:
+    jar = _jar()
+    _set(jar, "n=domain; Domain=example.com; Path=/a", "http://sub.example.com/a/b")
+    _set(jar, "n=host; Path=/", "http://sub.example.com/a/b")
+    assert _header(jar, "http://sub.example.com/a/b") == "n=host"
+
+
+def test_cookie_header_order_is_aiohttps() -> None:
+    jar = _jar()
+    jar.update_cookies_from_headers(["x=1; Path=/", "y=2; Path=/a", "z=3; Path=/a/b", "w=4; Path=/"],
+                                    URL("http://example.com/a/b"))
+    assert _header(jar, "http://example.com/a/b/c") == "x=1; w=4; y=2; z=3"
+    jar = _jar()
+    jar.update_cookies_from_headers(["a=1", "b=2; Path=/a", "c=3; Path=/a/"], URL("http://example.com/a/b/c"))
+    assert _header(jar, "http://example.com/a") == "b=2"  # Path=/a/ is not for /a
+    assert _header(jar, "http://example.com/a/b") == "b=2; c=3; a=1"
+
+
+def test_path_with_and_without_trailing_slash_is_one_cookie() -> None:
+    jar = _jar()
+    _set(jar, "a=1; Path=/foo/", "http://example.com/")
+    _set(jar, "a=2; Path=/foo", "http://example.com/")
+    assert len(jar) == 1
+    assert _sent(jar, "http://example.com/foo/bar") == {"a": "2"}
+
+
+@pytest.mark.parametrize(
+    "expires, kept",
+    [
+        ("Wed, 01-Jan-69 00:00:00 GMT", True),  # 2069
+        ("Fri, 01-Jan-38 00:00:00 GMT", True),  # 2038
+        ("Friday, 02-Jan-70 00:00:00 GMT", False),  # 1970
+        ("Thu, 32 Jan 1970 00:00:00 GMT", True),  # no such day: ignored
+        ("Tue, 01 Jan 1600 00:00:00 GMT", True),  # before 1601: ignored
+        ("Sun, 06 Nov 1994 08:49:37 GMT", False),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", False),  # the usual way to delete a cookie
+    ],
+)
+def test_expires_dates_are_read_as_aiohttp_reads_them(expires, kept) -> None:
+    jar = CookieJar()  # now, not 1970
+    _set(jar, f"a=1; Expires={expires}", "http://example.com/")
+    assert _sent(jar, "http://example.com/") == ({"a": "1"} if kept else {})
+
+
+def test_invalid_max_age_is_dropped_and_expires_not_consulted() -> None:
+    jar = _jar()
+    _set(jar, "a=1; Max-Age=abc; Expires=Thu, 01 Jan 1970 00:00:00 GMT", "http://example.com/")
+    assert _sent(jar, "http://example.com/") == {"a": "1"}
+    assert next(iter(jar))["max-age"] == ""
+
+
+def test_jar_properties_and_filter_cookies_default() -> None:
+    jar = CookieJar(unsafe=True, treat_as_secure_origin="http://example.com")
+    assert jar.unsafe is True and jar.quote_cookie is True
+    assert jar.treat_as_secure_origin == frozenset({URL("http://example.com")})
+    assert dict(jar.cookies) == {} and jar.host_only_cookies == frozenset()
+    view = jar.cookies
+    jar.update_cookies({"shared": "1"})
+    jar.update_cookies_from_headers(["h=2; Path=/p/"], URL("http://example.com/"))
+    assert set(view) == {("", ""), ("example.com", "/p")}  # a live view, keyed as aiohttp's
+    assert view[("example.com", "/p")]["h"].value == "2"
+    assert jar.host_only_cookies == frozenset({("example.com", "/p", "h")})
+    assert list(jar.filter_cookies()) == ["shared"]
+    assert isinstance(jar.cookies, MappingProxyType)
+    dummy = DummyCookieJar()
+    assert dummy.unsafe is False and dummy.treat_as_secure_origin == frozenset()
+    assert dict(dummy.cookies) == {} and dummy.host_only_cookies == frozenset()
+
+
+def test_iteration_keeps_the_attributes_as_received() -> None:
+    jar = _jar()
+    _set(jar, "a=1; Max-Age=100; HttpOnly; SameSite=Lax", "https://example.com/x")
+    morsel = next(iter(jar))
+    assert {k: v for k, v in morsel.items() if v} == {
+        "path": "/", "domain": "example.com", "max-age": "100", "httponly": True, "samesite": "Lax"
+    }
+
+
+def test_load_replaces_the_contents(tmp_path) -> None:
+    jar = _jar()
+    _set(jar, "a=1", "http://example.com/")
+    jar.save(tmp_path / "c.json")
+    other = _jar()
+    other.update_cookies({"stale": "x"})
+    view = other.cookies
+    other.load(tmp_path / "c.json")
+    assert sorted(m.key for m in other) == ["a"]
+    assert set(view) == {("example.com", "")}
+    (tmp_path / "bad.json").write_text('{"x": 1}')
+    with pytest.raises(ValueError):
+        other.load(tmp_path / "bad.json")
+    assert sorted(m.key for m in other) == ["a"]  # unchanged
+    (tmp_path / "pickle").write_bytes(b"\x80\x04K\x01.")
+    with pytest.raises(ValueError, match="pickle"):
+        other.load(tmp_path / "pickle")
+
+
+async def test_files_interoperate_with_aiohttp(tmp_path) -> None:
+    aiohttp = pytest.importorskip("aiohttp")
+    headers = ["host=1; Max-Age=1000", "dom=2; Domain=example.com; Path=/p; Secure; HttpOnly", "old=3"]
+    ours = CookieJar()
+    ours.update_cookies_from_headers(headers, URL("https://example.com/"))
+    theirs = aiohttp.CookieJar()
+    theirs.update_cookies_from_headers(headers, URL("https://example.com/"))
+    ours.save(tmp_path / "ours.json")
+    theirs.save(tmp_path / "theirs.json")
+    assert json.loads((tmp_path / "ours.json").read_text()).keys() == json.loads((tmp_path / "theirs.json").read_text()).keys()
+    for url in ("https://example.com/p/q", "https://sub.example.com/p", "http://example.com/"):
+        from_theirs, from_ours = CookieJar(), aiohttp.CookieJar()
+        from_theirs.load(tmp_path / "theirs.json")
+        from_ours.load(tmp_path / "ours.json")
+        expected = _header(theirs, url)
+        assert _header(from_theirs, url) == expected
+        assert "; ".join(f"{k}={m.coded_value}" for k, m in from_ours.filter_cookies(URL(url)).items()) == expected
