@@ -131,6 +131,7 @@ class ConnectionKey(NamedTuple):
     proxy_headers_hash: Optional[int]
     server_hostname: Optional[str] = None  # per-request SNI/verification name override
     tunnel: bool = False  # CONNECT through an HTTP proxy although the target is not TLS (ws://)
+    proxy_headers: Optional[Tuple[Tuple[str, str], ...]] = None  # sent with the CONNECT
 
     @property
     def target_port(self) -> int:
@@ -731,7 +732,6 @@ class TCPConnector(BaseConnector):
         self._happy_eyeballs_delay = happy_eyeballs_delay
         self._interleave = interleave
         self._socket_factory = socket_factory
-        self._proxy_headers: Dict[int, Tuple[Tuple[str, str], ...]] = {}
 
     @property
     def family(self) -> int:
@@ -925,9 +925,10 @@ class TCPConnector(BaseConnector):
 
         authority = f"{key.host}:{key.port}" if ":" not in key.host else f"[{key.host}]:{key.port}"
         headers: List[Tuple[bytes, bytes]] = [(b"Host", authority.encode("ascii"))]
-        extra = self._proxy_headers.get(key.proxy_headers_hash) if key.proxy_headers_hash else None
-        if extra:
-            headers.extend((k.encode("latin-1"), v.encode("utf-8")) for k, v in extra)
+        for name, value in key.proxy_headers or ():
+            if name.lower() == "host" or (key.proxy_auth is not None and name.lower() == "proxy-authorization"):
+                continue  # ours: one Host, and proxy_auth= wins over a header (as aiohttp)
+            headers.append((name.encode("latin-1"), value.encode("utf-8")))
         if key.proxy_auth is not None:
             headers.append((b"Proxy-Authorization", key.proxy_auth.encode().encode("latin-1")))
         head = _core.encode_head(b"CONNECT", authority.encode("ascii"), headers, 1)
@@ -991,15 +992,6 @@ class TCPConnector(BaseConnector):
         except OSError as exc:  # the tunnel closed or the handshake timed out
             raise ClientConnectorError(key, exc) from exc  # type: ignore[arg-type]
         proto.transport = transport  # type: ignore[assignment]
-
-    def remember_proxy_headers(self, headers: Any) -> Optional[int]:
-        """Keep ``proxy_headers`` for the CONNECT of the key that carries their hash."""
-        if not headers:
-            return None
-        items = tuple(headers.items())
-        digest = hash(items)
-        self._proxy_headers[digest] = items
-        return digest
 
     async def _open(self, key: ConnectionKey, addrs: List[ResolveResult]) -> ResponseHandler:
         sock = await self._connect_socket(key, addrs)

@@ -860,7 +860,7 @@ class ClientSession:
             return None
         if chunked:
             return None
-        plan = _FastPlan(url, connection_key(req, self._connector), head, req.request_info, getversion(headers), method == "HEAD")
+        plan = _FastPlan(url, connection_key(req), head, req.request_info, getversion(headers), method == "HEAD")
         if sum(map(len, self._fast_plans.values())) >= _MAX_FAST_PLANS:
             self._fast_plans.clear()  # a bound on all of them, whatever the methods
         self._fast_plans.setdefault(method, {})[str_or_url] = plan
@@ -896,11 +896,12 @@ class ClientSession:
         return _WSRequestContextManager(ws_connect(self, url, **kwargs))
 
 
-def connection_key(req: ClientRequest, connector: BaseConnector) -> ConnectionKey:
+def connection_key(req: ClientRequest) -> ConnectionKey:
     """The pool key of the connection ``req`` needs."""
     is_ssl = req.is_ssl
     # ssl= matters for a TLS target, and for an https:// proxy (see _open_via_proxy).
     tls_proxy = req.proxy is not None and req.proxy.scheme == "https"
+    proxy_headers = tuple(req.proxy_headers.items()) if req.proxy_headers and req.proxy else None
     return ConnectionKey(
         req.url.raw_host or "",
         req.url.port,
@@ -908,9 +909,10 @@ def connection_key(req: ClientRequest, connector: BaseConnector) -> ConnectionKe
         req.ssl if is_ssl or tls_proxy else True,
         req.proxy,
         req.proxy_auth,
-        connector.remember_proxy_headers(req.proxy_headers) if req.proxy_headers and req.proxy else None,
+        hash(proxy_headers) if proxy_headers else None,
         req.server_hostname if is_ssl else None,
         req.url.scheme == "ws" and req.proxy is not None,
+        proxy_headers,
     )
 
 
@@ -942,7 +944,7 @@ class _Sender:
             raise NonHttpUrlClientError(req.url)
         body = req.body
         head, chunked = req.encode_head(body)  # validation happens here, before connecting
-        key = connection_key(req, connector)
+        key = connection_key(req)
         for attempt in (0, 1):
             proto = await self._connect(connector, key, req)
             try:

@@ -198,7 +198,12 @@ async def test_proxy_auth_never_reaches_origin(aiohttp_server, ca, trust, auth_p
         wrong_in_url = auth_proxy.replace("http://", "http://user:wrong@")
         async with session.get(origin.url, proxy=wrong_in_url, proxy_auth=aioclient.BasicAuth("user", "secret")) as r:
             assert r.status == 200
-    assert len(seen) == 3
+        # ... and over a Proxy-Authorization in proxy_headers: one header is sent, not two.
+        wrong_header = {"Proxy-Authorization": aioclient.BasicAuth("user", "wrong").encode()}
+        secret = aioclient.BasicAuth("user", "secret")
+        async with session.get(origin.url, proxy=auth_proxy, proxy_auth=secret, proxy_headers=wrong_header) as r:
+            assert r.status == 200
+    assert len(seen) == 4
     assert all("Proxy-Authorization" not in h for h in seen)
 
 
