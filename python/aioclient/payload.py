@@ -17,6 +17,7 @@ including its fallback: anything it does not recognise is handed to
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import json
 import mimetypes
@@ -527,11 +528,20 @@ class AsyncIterablePayload(Payload):
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         self._check_sendable()
         self._consumed = True  # once started, what was read is gone
-        async for chunk in self._value:
-            if not isinstance(chunk, (bytes, bytearray, memoryview)):
-                raise TypeError(f"an async iterable request body must yield bytes, got {type(chunk)!r}")
-            for piece in _split(bytes(chunk)):
-                yield piece
+        value = self._value
+        try:
+            async for chunk in value:
+                if not isinstance(chunk, (bytes, bytearray, memoryview)):
+                    raise TypeError(f"an async iterable request body must yield bytes, got {type(chunk)!r}")
+                for piece in _split(bytes(chunk)):
+                    yield piece
+        except GeneratorExit:
+            # Closed before the end (the caller's Content-Length was reached, or the
+            # request failed): an async generator is closed too, so its ``finally``
+            # and ``with`` blocks run now.
+            if inspect.isasyncgen(value):
+                await value.aclose()
+            raise
 
 
 def _lookup(data: Any, **kwargs: Any) -> Optional[Payload]:

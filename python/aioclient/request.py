@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import zlib
 from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Tuple, Union
@@ -41,6 +42,7 @@ _POST_METHODS = frozenset({"PATCH", "POST", "PUT"})  # given a Content-Type even
 # Methods safe to resend when a pooled connection turned out closed (RFC 9110 §9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _SMALL_BODY = 1 << 16  # bodies up to this size go out with the head in one write
+_DIGITS = re.compile(r"\d+", re.ASCII)  # a valid Content-Length (as aiohttp checks it)
 
 
 class ClientRequest:
@@ -79,6 +81,7 @@ class ClientRequest:
         "trace_request_ctx",
         "_cookie_header",
         "_sent_header_pairs",
+        "_body_limit",
     )
 
     def __init__(
@@ -135,6 +138,7 @@ class ClientRequest:
         self.read_bufsize = read_bufsize
         self._cookie_header: Optional[str] = None
         self._sent_header_pairs: List[Tuple[str, str]] = []  # set by encode_head
+        self._body_limit: Optional[int] = None  # the caller's Content-Length (encode_head)
 
     @property
     def body(self) -> Any:
@@ -206,8 +210,9 @@ class ClientRequest:
     def encode_head(self, body: Any) -> Tuple[bytes, bool]:
         """Validate and encode the request head; return it and whether it is chunked.
 
-        Runs before a connection is taken, so a header with CR/LF/NUL or a bad method
-        fails with ``ValueError`` before anything is opened or written.
+        Runs before a connection is taken, so a header with CR/LF/NUL, a bad header name
+        or method, or an invalid Content-Length fails with ``ValueError`` before anything
+        is opened or written.
         """
         headers = self.headers
         skip = self.skip_auto_headers
@@ -260,6 +265,7 @@ class ClientRequest:
             if "Content-Length" in headers:
                 raise ValueError("chunked can not be set if Content-Length header is set")
         chunked = te_chunked
+        self._body_limit = None
         if has_body:
             if isinstance(body, Payload):
                 content_type, size = body.content_type, body.size
@@ -267,7 +273,14 @@ class ClientRequest:
                 content_type, size = "application/octet-stream", len(body)
             if content_type is not None and "Content-Type" not in headers and "content-type" not in skip:
                 pairs.append(("Content-Type", content_type))
-            if "Content-Length" in headers or te_chunked:
+            if "Content-Length" in headers:
+                # The caller's length is what the server reads: no byte past it is
+                # written (more would reach the server as the start of another request).
+                value = headers["Content-Length"]
+                if not _DIGITS.fullmatch(value):
+                    raise ValueError(f"Invalid Content-Length header: {value!r}")
+                self._body_limit = int(value)
+            elif te_chunked:
                 pass  # framed by the caller
             elif compress or self.chunked or size is None:
                 pairs.append(("Transfer-Encoding", "chunked"))
@@ -314,6 +327,9 @@ class ClientRequest:
         after each piece of the body (both for tracing).
         """
         small = body if isinstance(body, bytes) else b""
+        limit = self._body_limit
+        if limit is not None and len(small) > limit:
+            small = small[:limit]  # never past the caller's Content-Length
         if self.compress and small:
             small = _compress(self.compress, small)
         inline = (
@@ -347,7 +363,7 @@ class ClientRequest:
                 return waiter  # a final response came instead of 100 Continue
         try:
             if isinstance(body, Payload):
-                await self._send_payload(proto, body, chunked, on_chunk_sent)
+                await self._send_payload(proto, body, chunked, on_chunk_sent, limit)
             else:
                 # A large bytes body: one write (the transport buffers what the socket
                 # cannot take at once), then wait for the buffer to drain.
@@ -366,18 +382,29 @@ class ClientRequest:
             raise
         return waiter
 
-    async def _send_payload(self, proto: "ResponseHandler", body: Payload, chunked: bool, on_chunk_sent: Any) -> None:
+    async def _send_payload(
+        self, proto: "ResponseHandler", body: Payload, chunked: bool, on_chunk_sent: Any, limit: Optional[int] = None
+    ) -> None:
+        # ``limit``: the caller's Content-Length; writing stops there (aiohttp's
+        # write_with_length), whatever the payload has left.
         compressor = _compressor(self.compress) if self.compress else None
+        chunks = body.iter_chunks()
         try:
-            async for chunk in body.iter_chunks():
+            async for chunk in chunks:
+                if limit is not None:
+                    if len(chunk) >= limit:
+                        chunk, limit = chunk[:limit], 0
+                    else:
+                        limit -= len(chunk)
                 if compressor is not None:
                     chunk = compressor.compress(chunk)
-                    if not chunk:
-                        continue
-                proto.write_body(chunk)
-                if on_chunk_sent is not None:
-                    await on_chunk_sent(chunk)
-                await proto.drain()
+                if chunk:
+                    proto.write_body(chunk)
+                    if on_chunk_sent is not None:
+                        await on_chunk_sent(chunk)
+                    await proto.drain()
+                if limit == 0:
+                    break
             if compressor is not None:
                 tail = compressor.flush()
                 if tail:
@@ -390,6 +417,12 @@ class ClientRequest:
             # The body's own iterator failed (raised, or yielded something not bytes):
             # the request is cut short, as aiohttp reports it.
             raise ClientConnectionError(f"Failed to send the request body for {self.url}: {exc!r}") from exc
+        finally:
+            # Stopped at the limit (or by an error): the payload's generator is closed
+            # now, not whenever it is collected (a file or an async generator is let go).
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
         proto.write_body(b"", last=True)
 
 
