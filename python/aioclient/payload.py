@@ -263,7 +263,11 @@ class Payload:
             raise RuntimeError(f"{type(self).__name__} has already been consumed and cannot be sent again")
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} content_type={self.content_type!r} size={self.size!r}>"
+        try:
+            size: Any = self.size
+        except ValueError:  # a closed file
+            size = "closed"
+        return f"<{type(self).__name__} content_type={self.content_type!r} size={size!r}>"
 
 
 class BytesPayload(Payload):
@@ -398,6 +402,14 @@ class IOBasePayload(Payload):
         if not stat.S_ISREG(st.st_mode):
             return None
         return max(st.st_size - self._start, 0)
+
+    @property
+    def size(self) -> Optional[int]:
+        """Length in bytes as sent, or None when unknown; ``ValueError`` for a closed
+        file (as aiohttp: a body sent once is closed, and cannot be sent again)."""
+        if getattr(self._value, "closed", False):
+            raise ValueError("I/O operation on closed file")
+        return self._size
 
     @property
     def replayable(self) -> bool:

@@ -749,8 +749,6 @@ async def test_no_byte_past_the_callers_content_length_is_sent(kind, tmp_path) -
     finally:
         server.close()
         await server.wait_closed()
-    if kind == "file":
-        data.close()  # not closed by the request (yet)
     assert bytes(received) == content[:declared]
 
 
@@ -809,6 +807,75 @@ async def test_an_invalid_content_length_is_a_value_error_before_connecting(aioh
             with pytest.raises(ValueError, match="Invalid Content-Length header"):
                 await session.post(server.make_url("/hello"), data=b"abc", headers={"Content-Length": value})
     assert hits == []
+
+
+async def test_file_bodies_are_closed_once_the_request_chain_ends(aiohttp_server, tmp_path) -> None:
+    # As aiohttp: a file given as the body (directly, in a FormData or a MultipartWriter)
+    # is closed when the request is over, after every redirect (a 307 sends it again)
+    # and on failure too; sent again, it fails before anything goes out. A BytesIO
+    # stays open and sendable.
+    async def start(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=307, headers={"Location": "/final"})
+
+    async def fail(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=500)
+
+    finals = []
+
+    async def final(request: web.Request) -> web.Response:
+        finals.append(1)
+        return await _echo(request)
+
+    path = tmp_path / "upload.txt"
+    path.write_bytes(b"file body")
+    refusing = socket.socket()  # bound, never listening: connections to it are refused
+    refusing.bind(("127.0.0.1", 0))
+    server = await aiohttp_server(_app(start=start, fail=fail, final=final))
+    async with aioclient.ClientSession() as session:
+        f = open(path, "rb")
+        async with session.post(server.make_url("/start"), data=f) as resp:
+            assert [r.status for r in resp.history] == [307]
+            assert (await resp.json())["body"] == "file body"  # replayed on the second hop
+            assert "Content-Disposition" not in (await resp.json())["headers"]
+        assert f.closed
+
+        f = open(path, "rb")
+        with pytest.raises(aioclient.ClientResponseError):
+            await session.post(server.make_url("/fail"), data=f, raise_for_status=True)
+        assert f.closed
+        f = open(path, "rb")
+        with pytest.raises(aioclient.ClientConnectorError):
+            await session.post(f"http://127.0.0.1:{refusing.getsockname()[1]}/", data=f)
+        assert f.closed
+
+        in_form = open(path, "rb")
+        form = aioclient.FormData()
+        form.add_field("f", in_form)
+        async with session.post(server.make_url("/final"), data=form) as resp:
+            assert "file body" in (await resp.json())["body"]
+        assert in_form.closed
+        in_writer = open(path, "rb")
+        writer = aioclient.MultipartWriter()
+        writer.append(in_writer)
+        async with session.post(server.make_url("/final"), data=writer) as resp:
+            assert "file body" in (await resp.json())["body"]
+        assert in_writer.closed
+
+        sent = len(finals)
+        for again in (f, form, writer):
+            with pytest.raises(ValueError, match="closed file"):
+                await session.post(server.make_url("/final"), data=again)
+        assert len(finals) == sent  # nothing went out
+
+        memory = io.BytesIO(b"in memory")
+        for _ in range(2):
+            async with session.post(server.make_url("/final"), data=memory) as resp:
+                assert (await resp.json())["body"] == "in memory"
+            assert not memory.closed
+            memory.seek(0)  # a BytesIO body starts where it stands, as in aiohttp
+    refusing.close()
 
 
 async def test_invalid_input_fails_before_connecting(aiohttp_server) -> None:
