@@ -210,9 +210,10 @@ class ClientRequest:
     def encode_head(self, body: Any) -> Tuple[bytes, bool]:
         """Validate and encode the request head; return it and whether it is chunked.
 
-        Runs before a connection is taken, so a header with CR/LF/NUL, a bad header name
-        or method, or an invalid Content-Length fails with ``ValueError`` before anything
-        is opened or written.
+        Runs before a connection is taken, so a header value with a control character
+        (CR, LF, NUL, DEL, ...; HTAB is allowed), a bad header name or method, or an
+        invalid Content-Length fails with ``ValueError`` before anything is opened or
+        written.
         """
         headers = self.headers
         skip = self.skip_auto_headers

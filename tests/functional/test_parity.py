@@ -906,3 +906,26 @@ async def test_a_body_read_before_release_leaves_its_stream_at_eof(aiohttp_serve
         with pytest.raises(aioclient.ClientConnectionError):
             await resp.content.read()
         assert await resp.text() == "hello"
+
+
+@pytest.mark.parametrize("value", ["a\x01b", "a\x1b[31mb", "a\x7fb", "a\x08b", "a\x1fb", "a\x0bb", "a\x0cb"])
+async def test_control_characters_in_header_values_fail_before_sending(aiohttp_server, value) -> None:
+    # aiohttp refuses every control character but HTAB in a header value (header
+    # injection, terminal escapes); nothing is sent.
+    server, seen = await _recording_server(aiohttp_server)
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(ValueError, match="control character"):
+            await session.get(server.make_url("/value"), headers={"X-A": value})
+        with pytest.raises(ValueError):
+            await session.get(server.make_url("/name"), headers={"X" + value: "v"})
+    assert seen == []
+
+
+async def test_a_tab_and_non_ascii_text_in_a_header_value_are_sent(aiohttp_server) -> None:
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response({"x": request.headers["X-A"]})
+
+    server = await aiohttp_server(_app(echo))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/"), headers={"X-A": "a\tb ~"}) as resp:
+            assert await resp.json() == {"x": "a\tb ~"}
