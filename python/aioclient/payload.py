@@ -556,8 +556,12 @@ class AsyncIterablePayload(Payload):
             raise
 
 
-def _lookup(data: Any, **kwargs: Any) -> Optional[Payload]:
-    """The payload for ``data``'s type, in aiohttp's registry order, or None."""
+def _lookup(data: Any, disposition: Optional[str] = "attachment", **kwargs: Any) -> Optional[Payload]:
+    """The payload for ``data``'s type, in aiohttp's registry order, or None.
+
+    ``disposition`` is the Content-Disposition type a named file gets; None for none
+    (a request body: aiohttp sends no Content-Disposition for ``data=open(...)``).
+    """
     if isinstance(data, Payload):
         return data
     if isinstance(data, (bytes, bytearray, memoryview)):
@@ -567,13 +571,13 @@ def _lookup(data: Any, **kwargs: Any) -> Optional[Payload]:
     if isinstance(data, io.StringIO):
         return StringIOPayload(data, **kwargs)
     if isinstance(data, io.TextIOBase):
-        return TextIOPayload(data, **kwargs)
+        return TextIOPayload(data, disposition, **kwargs)
     if isinstance(data, io.BytesIO):
-        return BytesIOPayload(data, **kwargs)
+        return BytesIOPayload(data, disposition, **kwargs)
     if isinstance(data, (io.BufferedReader, io.BufferedRandom)):
-        return BufferedReaderPayload(data, **kwargs)
+        return BufferedReaderPayload(data, disposition, **kwargs)
     if isinstance(data, io.IOBase):
-        return IOBasePayload(data, **kwargs)
+        return IOBasePayload(data, disposition, **kwargs)
     iter_any = getattr(data, "iter_any", None)
     if iter_any is not None and isinstance(data, AsyncIterable):
         # A response's StreamReader: its own __aiter__ yields lines; send raw chunks.

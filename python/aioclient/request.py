@@ -43,6 +43,9 @@ _POST_METHODS = frozenset({"PATCH", "POST", "PUT"})  # given a Content-Type even
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _SMALL_BODY = 1 << 16  # bodies up to this size go out with the head in one write
 _DIGITS = re.compile(r"\d+", re.ASCII)  # a valid Content-Length (as aiohttp checks it)
+# A payload's headers that are not copied onto the request: its Content-Type is handled
+# with the request's own, and the framing is decided from the body's size.
+_PAYLOAD_HEADERS_NOT_COPIED = frozenset({"content-type", "content-length", "transfer-encoding"})
 
 
 class ClientRequest:
@@ -150,7 +153,7 @@ class ClientRequest:
         if value is None or isinstance(value, (bytes, Payload)):
             self._body = b"" if value is None else value
         else:
-            self._body = get_payload(value)
+            self._body = get_payload(value, disposition=None)  # no Content-Disposition, as aiohttp
 
     @property
     def host(self) -> str:
@@ -298,6 +301,17 @@ class ClientRequest:
                 pairs.append(("Content-Length", "0"))
         if compress:
             pairs.append(("Content-Encoding", _compress_name(compress)))
+        if isinstance(body, Payload):
+            # The payload's own headers (a Content-Encoding, a checksum, a multipart
+            # writer's extras) go with the request unless it has them or skips them,
+            # as aiohttp copies them; framing is ours to decide.
+            present = {name.lower() for name, _ in pairs}
+            extra: dict = {}
+            for name, value in body.headers.items():
+                lower = name.lower()
+                if lower not in _PAYLOAD_HEADERS_NOT_COPIED and lower not in present and lower not in skip:
+                    extra[lower] = (name, value)  # the last of a repeated name, as aiohttp
+            pairs.extend(extra.values())
         self._sent_header_pairs = pairs
         try:
             head = _core.encode_head(
@@ -469,7 +483,8 @@ def build_body(data: Any, json: Any, json_serialize: Any) -> Any:
         return b""
     if type(data) is bytes and data:
         return data  # the common case stays a plain bytes object (no Payload)
-    return get_payload(data)
+    # A file gets no Content-Disposition as a request body (aiohttp: disposition=None).
+    return get_payload(data, disposition=None)
 
 
 _VALID_HOSTS: set = set()  # hosts already checked (bounded below)

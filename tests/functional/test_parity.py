@@ -929,3 +929,60 @@ async def test_a_tab_and_non_ascii_text_in_a_header_value_are_sent(aiohttp_serve
     async with aioclient.ClientSession() as session:
         async with session.get(server.make_url("/"), headers={"X-A": "a\tb ~"}) as resp:
             assert await resp.json() == {"x": "a\tb ~"}
+
+
+async def _echo_all_headers(request: web.Request) -> web.Response:
+    return web.json_response({"headers": dict(request.headers), "body": (await request.read()).decode("latin-1")})
+
+
+async def test_a_payloads_own_headers_go_with_the_request(aiohttp_server) -> None:
+    # As aiohttp (ClientRequest.update_body_from_data): a payload's headers are sent
+    # unless the request sets them or skips them; the framing stays the request's own.
+    import gzip
+
+    server = await aiohttp_server(_app(_echo_all_headers))
+    async with aioclient.ClientSession() as session:
+        body = aioclient.payload.BytesPayload(
+            gzip.compress(b'{"a":1}'),
+            content_type="application/json",
+            headers={"Content-Encoding": "gzip", "X-Checksum": "abc", "X-Skipped": "1", "X-Mine": "payload"},
+        )
+        async with session.post(
+            server.make_url("/"), data=body, headers={"X-Mine": "request"}, skip_auto_headers=["X-Skipped"]
+        ) as resp:
+            headers = (await resp.json())["headers"]
+        assert headers["Content-Type"] == "application/json"
+        assert headers["Content-Encoding"] == "gzip"
+        assert headers["X-Checksum"] == "abc"
+        assert headers["X-Mine"] == "request"
+        assert "X-Skipped" not in headers
+        framed = aioclient.payload.BytesPayload(b"abc", headers={"Content-Length": "1", "Transfer-Encoding": "gzip"})
+        async with session.post(server.make_url("/"), data=framed) as resp:
+            echoed = await resp.json()
+        assert echoed["body"] == "abc"
+        assert echoed["headers"]["Content-Length"] == "3"
+        assert "Transfer-Encoding" not in echoed["headers"]
+
+        writer = aioclient.MultipartWriter("form-data", boundary="b")
+        writer.append("x")
+        writer.headers["X-Writer"] = "1"
+        async with session.post(server.make_url("/"), data=writer) as resp:
+            headers = (await resp.json())["headers"]
+        assert headers["X-Writer"] == "1"
+        assert headers["Content-Type"] == "multipart/form-data; boundary=b"
+
+
+async def test_a_file_body_carries_a_content_disposition_only_when_its_payload_is_given(aiohttp_server, tmp_path) -> None:
+    # data=open(...) has none (aiohttp builds that payload with disposition=None); a
+    # payload built by the caller keeps its "attachment" one, which is then sent.
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"hello")
+    server = await aiohttp_server(_app(_echo_all_headers))
+    async with aioclient.ClientSession() as session:
+        with open(path, "rb") as f:
+            async with session.post(server.make_url("/"), data=f) as resp:
+                assert "Content-Disposition" not in (await resp.json())["headers"]
+        with open(path, "rb") as f:
+            body = aioclient.payload.BufferedReaderPayload(f)
+            async with session.post(server.make_url("/"), data=body) as resp:
+                assert (await resp.json())["headers"]["Content-Disposition"] == 'attachment; filename="f.txt"'
