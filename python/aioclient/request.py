@@ -471,13 +471,19 @@ def _compress(compress: Union[str, bool], data: bytes) -> bytes:
     return c.compress(data) + c.flush()
 
 
-def build_body(data: Any, json: Any, json_serialize: Any) -> Any:
-    """The request body for ``data=``/``json=``: ``b""``, bytes, or a Payload."""
+def build_body(data: Any, json: Any, json_serialize: Any, json_serialize_bytes: Any = None) -> Any:
+    """The request body for ``data=``/``json=``: ``b""``, bytes, or a Payload.
+
+    ``json_serialize_bytes`` (a ``dumps`` returning bytes, such as orjson's) wins over
+    ``json_serialize``, as in aiohttp.
+    """
     if json is not None:
         if data is not None:
             raise ValueError("data and json parameters can not be used at the same time")
-        from .payload import JsonPayload
+        from .payload import JsonBytesPayload, JsonPayload
 
+        if json_serialize_bytes is not None:
+            return JsonBytesPayload(json, dumps=json_serialize_bytes)
         return JsonPayload(json, dumps=json_serialize)
     if data is None:
         return b""

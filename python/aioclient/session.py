@@ -209,6 +209,7 @@ class ClientSession:
         skip_auto_headers: Optional[Iterable[str]] = None,
         auth: Optional[BasicAuth] = None,
         json_serialize: Callable[[Any], str] = _json.dumps,
+        json_serialize_bytes: Optional[Callable[[Any], bytes]] = None,
         request_class: Any = ClientRequest,
         response_class: Any = ClientResponse,
         ws_response_class: Any = None,
@@ -261,6 +262,7 @@ class ClientSession:
         self._default_proxy = URL(proxy) if isinstance(proxy, str) else proxy
         self._default_proxy_auth = proxy_auth
         self._json_serialize = json_serialize
+        self._json_serialize_bytes = json_serialize_bytes  # wins over json_serialize (aiohttp)
         self._request_class = request_class
         self._response_class = response_class
         self._ws_response_class = ws_response_class
@@ -614,7 +616,7 @@ class ClientSession:
             for trace in traces:
                 await trace.send_request_start(method, url, headers)
 
-        body = build_body(data, json, self._json_serialize)
+        body = build_body(data, json, self._json_serialize, self._json_serialize_bytes)
         # Payloads to close once the chain is over (a file given as data= among them).
         bodies: List[Any] = [body] if isinstance(body, Payload) else []
         chain_middlewares = self._middlewares if middlewares is None else tuple(middlewares)

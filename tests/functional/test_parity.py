@@ -986,3 +986,19 @@ async def test_a_file_body_carries_a_content_disposition_only_when_its_payload_i
             body = aioclient.payload.BufferedReaderPayload(f)
             async with session.post(server.make_url("/"), data=body) as resp:
                 assert (await resp.json())["headers"]["Content-Disposition"] == 'attachment; filename="f.txt"'
+
+
+async def test_json_serialize_bytes_serialises_json_bodies(aiohttp_server) -> None:
+    # aiohttp 3.14: a dumps that returns bytes (orjson's) wins over json_serialize.
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response({"type": request.content_type, "body": (await request.read()).decode()})
+
+    def dumps_bytes(obj) -> bytes:
+        return b'{"via":"bytes"}'
+
+    server = await aiohttp_server(_app(echo))
+    async with aioclient.ClientSession(json_serialize_bytes=dumps_bytes, json_serialize=lambda o: '{"via":"str"}') as session:
+        async with session.post(server.make_url("/"), json={"a": 1}) as resp:
+            assert await resp.json() == {"type": "application/json", "body": '{"via":"bytes"}'}
+        async with session.post(server.make_url("/"), data=b"raw") as resp:
+            assert (await resp.json())["body"] == "raw"
