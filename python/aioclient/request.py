@@ -287,7 +287,7 @@ class ClientRequest:
             elif te_chunked:
                 pass  # framed by the caller
             elif compress or self.chunked or size is None:
-                pairs.append(("Transfer-Encoding", "chunked"))
+                _set_chunked(pairs)
                 chunked = True
             else:
                 pairs.append(("Content-Length", str(size)))
@@ -295,7 +295,7 @@ class ClientRequest:
             if self.method in _POST_METHODS and "Content-Type" not in headers and "content-type" not in skip:
                 pairs.append(("Content-Type", "application/octet-stream"))  # as aiohttp
             if self.chunked:
-                pairs.append(("Transfer-Encoding", "chunked"))
+                _set_chunked(pairs)
                 chunked = True
             else:
                 pairs.append(("Content-Length", "0"))
@@ -439,6 +439,20 @@ class ClientRequest:
             if aclose is not None:
                 await aclose()
         proto.write_body(b"", last=True)
+
+
+def _set_chunked(pairs: List[Tuple[str, str]]) -> None:
+    """Frame the body as chunked: a caller's other Transfer-Encoding (``gzip``) is
+    replaced, as aiohttp replaces it, so a single TE line describes the body."""
+    index = None
+    for i in range(len(pairs) - 1, -1, -1):
+        if pairs[i][0].lower() == "transfer-encoding":
+            index = i
+            del pairs[i]
+    if index is None:
+        pairs.append(("Transfer-Encoding", "chunked"))
+    else:
+        pairs.insert(index, ("Transfer-Encoding", "chunked"))
 
 
 def _merge_cookie_lines(first: str, second: str) -> str:

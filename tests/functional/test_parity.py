@@ -1002,3 +1002,20 @@ async def test_json_serialize_bytes_serialises_json_bodies(aiohttp_server) -> No
             assert await resp.json() == {"type": "application/json", "body": '{"via":"bytes"}'}
         async with session.post(server.make_url("/"), data=b"raw") as resp:
             assert (await resp.json())["body"] == "raw"
+
+
+async def test_chunked_replaces_a_callers_other_transfer_encoding(aiohttp_server) -> None:
+    # chunked=True (or a body of unknown size) with "Transfer-Encoding: gzip": one TE
+    # line, "chunked", as aiohttp's update_transfer_encoding sets it.
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"te": request.headers.getall("Transfer-Encoding", []), "body": (await request.read()).decode()}
+        )
+
+    server = await aiohttp_server(_app(echo))
+    async with aioclient.ClientSession() as session:
+        for kwargs in ({"data": b"abc", "chunked": True}, {"data": _gen()}, {"chunked": True}):
+            async with session.post(server.make_url("/"), headers={"Transfer-Encoding": "gzip"}, **kwargs) as resp:
+                echoed = await resp.json()
+            assert echoed["te"] == ["chunked"]
+            assert echoed["body"] in ("abc", "hello world", "")
