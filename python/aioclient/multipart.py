@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from multidict import CIMultiDict
 
-from .payload import CHUNK_SIZE, JsonPayload, Payload, StringPayload, _Done, _lookup, _split
+from .payload import _DONE, CHUNK_SIZE, JsonPayload, Payload, StringPayload, _Done, _lookup, _split
 
 __all__ = ("MultipartWriter",)
 
@@ -192,12 +192,15 @@ class MultipartWriter(Payload):
             yield bytes(buf)
 
     def close(self) -> _Done:
-        """Close every part (their files)."""
-        if not self._consumed:
-            self._consumed = True
-            for part, _, _ in self._parts:
-                part.close()
-        return super().close()
+        """Close every part (their files), as aiohttp does once a request is done.
+
+        The writer itself stays sendable: sent again, parts in memory (bytes, BytesIO)
+        go out as before, and a closed file part fails with ``ValueError`` before
+        anything is sent.
+        """
+        for part, _, _ in self._parts:
+            part.close()
+        return _DONE
 
 
 async def _encode(body: AsyncIterator[bytes], encoding: Optional[str], te_encoding: Optional[str]) -> AsyncIterator[bytes]:

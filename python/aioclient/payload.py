@@ -17,6 +17,7 @@ including its fallback: anything it does not recognise is handed to
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import json
 import mimetypes
@@ -262,7 +263,11 @@ class Payload:
             raise RuntimeError(f"{type(self).__name__} has already been consumed and cannot be sent again")
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} content_type={self.content_type!r} size={self.size!r}>"
+        try:
+            size: Any = self.size
+        except ValueError:  # a closed file
+            size = "closed"
+        return f"<{type(self).__name__} content_type={self.content_type!r} size={size!r}>"
 
 
 class BytesPayload(Payload):
@@ -399,6 +404,14 @@ class IOBasePayload(Payload):
         return max(st.st_size - self._start, 0)
 
     @property
+    def size(self) -> Optional[int]:
+        """Length in bytes as sent, or None when unknown; ``ValueError`` for a closed
+        file (as aiohttp: a body sent once is closed, and cannot be sent again)."""
+        if getattr(self._value, "closed", False):
+            raise ValueError("I/O operation on closed file")
+        return self._size
+
+    @property
     def replayable(self) -> bool:
         return self._start is not None and not self._consumed
 
@@ -527,15 +540,28 @@ class AsyncIterablePayload(Payload):
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         self._check_sendable()
         self._consumed = True  # once started, what was read is gone
-        async for chunk in self._value:
-            if not isinstance(chunk, (bytes, bytearray, memoryview)):
-                raise TypeError(f"an async iterable request body must yield bytes, got {type(chunk)!r}")
-            for piece in _split(bytes(chunk)):
-                yield piece
+        value = self._value
+        try:
+            async for chunk in value:
+                if not isinstance(chunk, (bytes, bytearray, memoryview)):
+                    raise TypeError(f"an async iterable request body must yield bytes, got {type(chunk)!r}")
+                for piece in _split(bytes(chunk)):
+                    yield piece
+        except GeneratorExit:
+            # Closed before the end (the caller's Content-Length was reached, or the
+            # request failed): an async generator is closed too, so its ``finally``
+            # and ``with`` blocks run now.
+            if inspect.isasyncgen(value):
+                await value.aclose()
+            raise
 
 
-def _lookup(data: Any, **kwargs: Any) -> Optional[Payload]:
-    """The payload for ``data``'s type, in aiohttp's registry order, or None."""
+def _lookup(data: Any, disposition: Optional[str] = "attachment", **kwargs: Any) -> Optional[Payload]:
+    """The payload for ``data``'s type, in aiohttp's registry order, or None.
+
+    ``disposition`` is the Content-Disposition type a named file gets; None for none
+    (a request body: aiohttp sends no Content-Disposition for ``data=open(...)``).
+    """
     if isinstance(data, Payload):
         return data
     if isinstance(data, (bytes, bytearray, memoryview)):
@@ -545,13 +571,13 @@ def _lookup(data: Any, **kwargs: Any) -> Optional[Payload]:
     if isinstance(data, io.StringIO):
         return StringIOPayload(data, **kwargs)
     if isinstance(data, io.TextIOBase):
-        return TextIOPayload(data, **kwargs)
+        return TextIOPayload(data, disposition, **kwargs)
     if isinstance(data, io.BytesIO):
-        return BytesIOPayload(data, **kwargs)
+        return BytesIOPayload(data, disposition, **kwargs)
     if isinstance(data, (io.BufferedReader, io.BufferedRandom)):
-        return BufferedReaderPayload(data, **kwargs)
+        return BufferedReaderPayload(data, disposition, **kwargs)
     if isinstance(data, io.IOBase):
-        return IOBasePayload(data, **kwargs)
+        return IOBasePayload(data, disposition, **kwargs)
     iter_any = getattr(data, "iter_any", None)
     if iter_any is not None and isinstance(data, AsyncIterable):
         # A response's StreamReader: its own __aiter__ yields lines; send raw chunks.

@@ -27,6 +27,20 @@ BODY_HEADERS = ("Content-Type", "Content-Length", "Content-Encoding", "Transfer-
 CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
 
 
+# URL parsers strip leading and trailing C0 controls and spaces, and drop tabs and
+# newlines, before splitting a URL (WHATWG URL), as aiohttp does here.
+_C0_CONTROL_OR_SPACE = "".join(map(chr, range(0x21)))
+_REMOVE_TAB_OR_NEWLINE = str.maketrans("", "", "\t\n\r")
+
+
+def _has_no_authority(location: str, scheme: str) -> bool:
+    """True if ``location`` (which starts with ``scheme:``) has no ``//`` after it;
+    a backslash counts as a slash there, as browsers read it for http(s)."""
+    location = location.strip(_C0_CONTROL_OR_SPACE).translate(_REMOVE_TAB_OR_NEWLINE)
+    rest = location[len(scheme) + 1 : len(scheme) + 3]
+    return rest[:1] not in ("/", "\\") or rest[1:] not in ("/", "\\")
+
+
 class RedirectDecision(NamedTuple):
     """The next request of a redirect chain."""
 
@@ -65,8 +79,10 @@ def next_hop(
         ) from exc
     if target.scheme not in _HTTP_AND_EMPTY:
         raise NonHttpUrlRedirectClientError(location)
-    if not target.scheme:
-        target = req.url.join(target)  # relative and protocol-relative (RFC 3986 §5.2)
+    if not target.scheme or (target.scheme == req.url.scheme and _has_no_authority(location, target.scheme)):
+        # Relative and protocol-relative (RFC 3986 §5.2); "http:/path" and "http:path"
+        # (the current scheme, no authority) too, as browsers and aiohttp resolve them.
+        target = req.url.join(target)
     try:
         new_origin = target.origin()
     except ValueError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import zlib
 from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Tuple, Union
@@ -41,6 +42,10 @@ _POST_METHODS = frozenset({"PATCH", "POST", "PUT"})  # given a Content-Type even
 # Methods safe to resend when a pooled connection turned out closed (RFC 9110 §9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _SMALL_BODY = 1 << 16  # bodies up to this size go out with the head in one write
+_DIGITS = re.compile(r"\d+", re.ASCII)  # a valid Content-Length (as aiohttp checks it)
+# A payload's headers that are not copied onto the request: its Content-Type is handled
+# with the request's own, and the framing is decided from the body's size.
+_PAYLOAD_HEADERS_NOT_COPIED = frozenset({"content-type", "content-length", "transfer-encoding"})
 
 
 class ClientRequest:
@@ -79,6 +84,7 @@ class ClientRequest:
         "trace_request_ctx",
         "_cookie_header",
         "_sent_header_pairs",
+        "_body_limit",
     )
 
     def __init__(
@@ -135,6 +141,7 @@ class ClientRequest:
         self.read_bufsize = read_bufsize
         self._cookie_header: Optional[str] = None
         self._sent_header_pairs: List[Tuple[str, str]] = []  # set by encode_head
+        self._body_limit: Optional[int] = None  # the caller's Content-Length (encode_head)
 
     @property
     def body(self) -> Any:
@@ -146,7 +153,7 @@ class ClientRequest:
         if value is None or isinstance(value, (bytes, Payload)):
             self._body = b"" if value is None else value
         else:
-            self._body = get_payload(value)
+            self._body = get_payload(value, disposition=None)  # no Content-Disposition, as aiohttp
 
     @property
     def host(self) -> str:
@@ -206,8 +213,10 @@ class ClientRequest:
     def encode_head(self, body: Any) -> Tuple[bytes, bool]:
         """Validate and encode the request head; return it and whether it is chunked.
 
-        Runs before a connection is taken, so a header with CR/LF/NUL or a bad method
-        fails with ``ValueError`` before anything is opened or written.
+        Runs before a connection is taken, so a header value with a control character
+        (CR, LF, NUL, DEL, ...; HTAB is allowed), a bad header name or method, or an
+        invalid Content-Length fails with ``ValueError`` before anything is opened or
+        written.
         """
         headers = self.headers
         skip = self.skip_auto_headers
@@ -260,6 +269,7 @@ class ClientRequest:
             if "Content-Length" in headers:
                 raise ValueError("chunked can not be set if Content-Length header is set")
         chunked = te_chunked
+        self._body_limit = None
         if has_body:
             if isinstance(body, Payload):
                 content_type, size = body.content_type, body.size
@@ -267,10 +277,17 @@ class ClientRequest:
                 content_type, size = "application/octet-stream", len(body)
             if content_type is not None and "Content-Type" not in headers and "content-type" not in skip:
                 pairs.append(("Content-Type", content_type))
-            if "Content-Length" in headers or te_chunked:
+            if "Content-Length" in headers:
+                # The caller's length is what the server reads: no byte past it is
+                # written (more would reach the server as the start of another request).
+                value = headers["Content-Length"]
+                if not _DIGITS.fullmatch(value):
+                    raise ValueError(f"Invalid Content-Length header: {value!r}")
+                self._body_limit = int(value)
+            elif te_chunked:
                 pass  # framed by the caller
             elif compress or self.chunked or size is None:
-                pairs.append(("Transfer-Encoding", "chunked"))
+                _set_chunked(pairs)
                 chunked = True
             else:
                 pairs.append(("Content-Length", str(size)))
@@ -278,12 +295,23 @@ class ClientRequest:
             if self.method in _POST_METHODS and "Content-Type" not in headers and "content-type" not in skip:
                 pairs.append(("Content-Type", "application/octet-stream"))  # as aiohttp
             if self.chunked:
-                pairs.append(("Transfer-Encoding", "chunked"))
+                _set_chunked(pairs)
                 chunked = True
             else:
                 pairs.append(("Content-Length", "0"))
         if compress:
             pairs.append(("Content-Encoding", _compress_name(compress)))
+        if isinstance(body, Payload):
+            # The payload's own headers (a Content-Encoding, a checksum, a multipart
+            # writer's extras) go with the request unless it has them or skips them,
+            # as aiohttp copies them; framing is ours to decide.
+            present = {name.lower() for name, _ in pairs}
+            extra: dict = {}
+            for name, value in body.headers.items():
+                lower = name.lower()
+                if lower not in _PAYLOAD_HEADERS_NOT_COPIED and lower not in present and lower not in skip:
+                    extra[lower] = (name, value)  # the last of a repeated name, as aiohttp
+            pairs.extend(extra.values())
         self._sent_header_pairs = pairs
         try:
             head = _core.encode_head(
@@ -314,6 +342,9 @@ class ClientRequest:
         after each piece of the body (both for tracing).
         """
         small = body if isinstance(body, bytes) else b""
+        limit = self._body_limit
+        if limit is not None and len(small) > limit:
+            small = small[:limit]  # never past the caller's Content-Length
         if self.compress and small:
             small = _compress(self.compress, small)
         inline = (
@@ -349,7 +380,7 @@ class ClientRequest:
                 return waiter  # a final response came instead of 100 Continue
         try:
             if isinstance(body, Payload):
-                await self._send_payload(proto, body, chunked, on_chunk_sent)
+                await self._send_payload(proto, body, chunked, on_chunk_sent, limit)
             else:
                 # A large bytes body: one write (the transport buffers what the socket
                 # cannot take at once), then wait for the buffer to drain.
@@ -370,18 +401,29 @@ class ClientRequest:
         proto.start_read_timer()
         return waiter
 
-    async def _send_payload(self, proto: "ResponseHandler", body: Payload, chunked: bool, on_chunk_sent: Any) -> None:
+    async def _send_payload(
+        self, proto: "ResponseHandler", body: Payload, chunked: bool, on_chunk_sent: Any, limit: Optional[int] = None
+    ) -> None:
+        # ``limit``: the caller's Content-Length; writing stops there (aiohttp's
+        # write_with_length), whatever the payload has left.
         compressor = _compressor(self.compress) if self.compress else None
+        chunks = body.iter_chunks()
         try:
-            async for chunk in body.iter_chunks():
+            async for chunk in chunks:
+                if limit is not None:
+                    if len(chunk) >= limit:
+                        chunk, limit = chunk[:limit], 0
+                    else:
+                        limit -= len(chunk)
                 if compressor is not None:
                     chunk = compressor.compress(chunk)
-                    if not chunk:
-                        continue
-                proto.write_body(chunk)
-                if on_chunk_sent is not None:
-                    await on_chunk_sent(chunk)
-                await proto.drain()
+                if chunk:
+                    proto.write_body(chunk)
+                    if on_chunk_sent is not None:
+                        await on_chunk_sent(chunk)
+                    await proto.drain()
+                if limit == 0:
+                    break
             if compressor is not None:
                 tail = compressor.flush()
                 if tail:
@@ -394,7 +436,27 @@ class ClientRequest:
             # The body's own iterator failed (raised, or yielded something not bytes):
             # the request is cut short, as aiohttp reports it.
             raise ClientConnectionError(f"Failed to send the request body for {self.url}: {exc!r}") from exc
+        finally:
+            # Stopped at the limit (or by an error): the payload's generator is closed
+            # now, not whenever it is collected (a file or an async generator is let go).
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
         proto.write_body(b"", last=True)
+
+
+def _set_chunked(pairs: List[Tuple[str, str]]) -> None:
+    """Frame the body as chunked: a caller's other Transfer-Encoding (``gzip``) is
+    replaced, as aiohttp replaces it, so a single TE line describes the body."""
+    index = None
+    for i in range(len(pairs) - 1, -1, -1):
+        if pairs[i][0].lower() == "transfer-encoding":
+            index = i
+            del pairs[i]
+    if index is None:
+        pairs.append(("Transfer-Encoding", "chunked"))
+    else:
+        pairs.insert(index, ("Transfer-Encoding", "chunked"))
 
 
 def _merge_cookie_lines(first: str, second: str) -> str:
@@ -427,19 +489,26 @@ def _compress(compress: Union[str, bool], data: bytes) -> bytes:
     return c.compress(data) + c.flush()
 
 
-def build_body(data: Any, json: Any, json_serialize: Any) -> Any:
-    """The request body for ``data=``/``json=``: ``b""``, bytes, or a Payload."""
+def build_body(data: Any, json: Any, json_serialize: Any, json_serialize_bytes: Any = None) -> Any:
+    """The request body for ``data=``/``json=``: ``b""``, bytes, or a Payload.
+
+    ``json_serialize_bytes`` (a ``dumps`` returning bytes, such as orjson's) wins over
+    ``json_serialize``, as in aiohttp.
+    """
     if json is not None:
         if data is not None:
             raise ValueError("data and json parameters can not be used at the same time")
-        from .payload import JsonPayload
+        from .payload import JsonBytesPayload, JsonPayload
 
+        if json_serialize_bytes is not None:
+            return JsonBytesPayload(json, dumps=json_serialize_bytes)
         return JsonPayload(json, dumps=json_serialize)
     if data is None:
         return b""
     if type(data) is bytes and data:
         return data  # the common case stays a plain bytes object (no Payload)
-    return get_payload(data)
+    # A file gets no Content-Disposition as a request body (aiohttp: disposition=None).
+    return get_payload(data, disposition=None)
 
 
 _VALID_HOSTS: set = set()  # hosts already checked (bounded below)

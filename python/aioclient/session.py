@@ -8,6 +8,7 @@ connection from the connector, writes the request and returns the response.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json as _json
 import math
 import sys
@@ -45,6 +46,7 @@ from .exceptions import (
 )
 from .helpers import DEFAULT_TIMEOUT, ClientTimeout, sentinel
 from .middleware import build_client_middlewares
+from .payload import Payload
 from .redirects import BODY_HEADERS, CREDENTIAL_HEADERS, REDIRECT_STATUSES, next_hop
 from .request import IDEMPOTENT_METHODS, ClientRequest, RequestInfo, build_body, validate_url
 from .response import _NOOP_AWAITABLE, ClientResponse, HttpVersion11
@@ -207,6 +209,7 @@ class ClientSession:
         skip_auto_headers: Optional[Iterable[str]] = None,
         auth: Optional[BasicAuth] = None,
         json_serialize: Callable[[Any], str] = _json.dumps,
+        json_serialize_bytes: Optional[Callable[[Any], bytes]] = None,
         request_class: Any = ClientRequest,
         response_class: Any = ClientResponse,
         ws_response_class: Any = None,
@@ -259,6 +262,7 @@ class ClientSession:
         self._default_proxy = URL(proxy) if isinstance(proxy, str) else proxy
         self._default_proxy_auth = proxy_auth
         self._json_serialize = json_serialize
+        self._json_serialize_bytes = json_serialize_bytes  # wins over json_serialize (aiohttp)
         self._request_class = request_class
         self._response_class = response_class
         self._ws_response_class = ws_response_class
@@ -612,7 +616,9 @@ class ClientSession:
             for trace in traces:
                 await trace.send_request_start(method, url, headers)
 
-        body = build_body(data, json, self._json_serialize)
+        body = build_body(data, json, self._json_serialize, self._json_serialize_bytes)
+        # Payloads to close once the chain is over (a file given as data= among them).
+        bodies: List[Any] = [body] if isinstance(body, Payload) else []
         chain_middlewares = self._middlewares if middlewares is None else tuple(middlewares)
         # Per-request cookies= go through a jar of their own (never the session's), so
         # Morsel attributes (secure, domain, path, max-age) apply as in aiohttp.
@@ -666,6 +672,8 @@ class ClientSession:
                 may_retry = True
                 handler = build_client_middlewares(send, chain_middlewares) if chain_middlewares else send
                 resp = await handler(req)
+                if isinstance(req.body, Payload) and not any(req.body is b for b in bodies):
+                    bodies.append(req.body)  # set by a middleware
                 # Cookies come from the response the middlewares settled on, not from
                 # the attempts they made on the way (as in aiohttp).
                 head = getattr(resp, "_head", None)
@@ -713,6 +721,14 @@ class ClientSession:
                 for trace in traces:
                     await trace.send_request_exception(method, url, headers, exc)
             raise
+        finally:
+            # As aiohttp: the body is closed once the whole chain is over (every
+            # redirect followed, or failed), so a 307/308 could send it again; a file
+            # is closed, a BytesIO or bytes stays usable.
+            for payload in bodies:
+                closed = payload.close()
+                if inspect.isawaitable(closed):
+                    await closed
         if deadline is not None:
             deadline.watch(resp)
         return resp

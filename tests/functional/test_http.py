@@ -772,6 +772,191 @@ async def test_a_response_before_the_upload_fails_is_the_answer(aiohttp_server, 
                     assert await resp.text() == "too big"
 
 
+_SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+async def _pieces(data: bytes):
+    yield data[:1]  # the limit falls inside the second piece
+    yield data[1:]
+
+
+@pytest.mark.parametrize("kind", ["bytes", "large_bytes", "bytearray", "bytesio", "file", "async_gen", "payload"])
+async def test_no_byte_past_the_callers_content_length_is_sent(kind, tmp_path) -> None:
+    # A Content-Length shorter than the body: exactly that many bytes go out (aiohttp's
+    # write_with_length), never the rest, which the server would read as the start of
+    # another request. A raw server counts every byte after the head until the client
+    # closes the connection.
+    declared = 70_000 if kind == "large_bytes" else 2  # large: past the inline-body size
+    content = (b"x" * 70_000 if kind == "large_bytes" else b"ab") + _SMUGGLED
+    if kind in ("bytes", "large_bytes"):
+        data = content
+    elif kind == "bytearray":
+        data = bytearray(content)
+    elif kind == "bytesio":
+        data = io.BytesIO(content)
+    elif kind == "file":
+        path = tmp_path / "body.bin"
+        path.write_bytes(content)
+        data = open(path, "rb")  # closed by the request
+    elif kind == "async_gen":
+        data = _pieces(content)
+    else:
+        data = aioclient.payload.BytesPayload(content)
+    received = bytearray()
+    done = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            received.extend(await reader.readexactly(declared))
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            received.extend(await reader.read())  # all the rest, up to the client's close
+        finally:
+            writer.close()
+            done.set()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with asyncio.timeout(10):
+            async with aioclient.ClientSession() as session:
+                headers = {"Content-Length": str(declared)}
+                async with session.post(f"http://127.0.0.1:{port}/upload", data=data, headers=headers) as resp:
+                    assert await resp.read() == b"ok"
+            await done.wait()
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert bytes(received) == content[:declared]
+
+
+async def test_a_body_generator_is_closed_once_the_content_length_is_reached(aiohttp_server) -> None:
+    # Reading stops at the caller's Content-Length, and the generator is closed then
+    # (its finally runs), even one that would never end.
+    closed = []
+
+    async def endless():
+        try:
+            yield b"ab"
+            while True:
+                await asyncio.sleep(0)
+                yield b"more"
+        finally:
+            closed.append(True)
+
+    server = await aiohttp_server(_app(echo=_echo))
+    async with aioclient.ClientSession() as session:
+        async with asyncio.timeout(10):
+            async with session.post(server.make_url("/echo"), data=endless(), headers={"Content-Length": "5"}) as resp:
+                assert (await resp.json())["body"] == "abmor"
+    assert closed == [True]
+
+
+async def test_a_request_smuggled_past_the_content_length_never_reaches_the_server(aiohttp_server) -> None:
+    seen = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append((request.method, request.path, await request.read()))
+        return web.Response(text="for " + request.path)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession(connector=aioclient.TCPConnector(limit=1)) as session:
+        body = b"ab" + _SMUGGLED
+        async with session.post(server.make_url("/upload"), data=body, headers={"Content-Length": "2"}) as resp:
+            assert await resp.text() == "for /upload"
+        # The same connection serves the next request: a smuggled one would come first.
+        async with session.get(server.make_url("/second")) as resp:
+            assert await resp.text() == "for /second"
+    assert seen == [("POST", "/upload", b"ab"), ("GET", "/second", b"")]
+
+
+async def test_an_invalid_content_length_is_a_value_error_before_connecting(aiohttp_server) -> None:
+    hits = []
+
+    async def hello(request: web.Request) -> web.Response:
+        hits.append(1)
+        return web.Response(text="hello")
+
+    server = await aiohttp_server(_app(hello=hello))
+    async with aioclient.ClientSession() as session:
+        for value in ("+3", "3 ", "-1", "0x3", "abc"):
+            with pytest.raises(ValueError, match="Invalid Content-Length header"):
+                await session.post(server.make_url("/hello"), data=b"abc", headers={"Content-Length": value})
+    assert hits == []
+
+
+async def test_file_bodies_are_closed_once_the_request_chain_ends(aiohttp_server, tmp_path) -> None:
+    # As aiohttp: a file given as the body (directly, in a FormData or a MultipartWriter)
+    # is closed when the request is over, after every redirect (a 307 sends it again)
+    # and on failure too; sent again, it fails before anything goes out. A BytesIO
+    # stays open and sendable.
+    async def start(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=307, headers={"Location": "/final"})
+
+    async def fail(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=500)
+
+    finals = []
+
+    async def final(request: web.Request) -> web.Response:
+        finals.append(1)
+        return await _echo(request)
+
+    path = tmp_path / "upload.txt"
+    path.write_bytes(b"file body")
+    refusing = socket.socket()  # bound, never listening: connections to it are refused
+    refusing.bind(("127.0.0.1", 0))
+    server = await aiohttp_server(_app(start=start, fail=fail, final=final))
+    async with aioclient.ClientSession() as session:
+        f = open(path, "rb")
+        async with session.post(server.make_url("/start"), data=f) as resp:
+            assert [r.status for r in resp.history] == [307]
+            assert (await resp.json())["body"] == "file body"  # replayed on the second hop
+            assert "Content-Disposition" not in (await resp.json())["headers"]
+        assert f.closed
+
+        f = open(path, "rb")
+        with pytest.raises(aioclient.ClientResponseError):
+            await session.post(server.make_url("/fail"), data=f, raise_for_status=True)
+        assert f.closed
+        f = open(path, "rb")
+        with pytest.raises(aioclient.ClientConnectorError):
+            await session.post(f"http://127.0.0.1:{refusing.getsockname()[1]}/", data=f)
+        assert f.closed
+
+        in_form = open(path, "rb")
+        form = aioclient.FormData()
+        form.add_field("f", in_form)
+        async with session.post(server.make_url("/final"), data=form) as resp:
+            assert "file body" in (await resp.json())["body"]
+        assert in_form.closed
+        in_writer = open(path, "rb")
+        writer = aioclient.MultipartWriter()
+        writer.append(in_writer)
+        async with session.post(server.make_url("/final"), data=writer) as resp:
+            assert "file body" in (await resp.json())["body"]
+        assert in_writer.closed
+
+        sent = len(finals)
+        for again in (f, form, writer):
+            with pytest.raises(ValueError, match="closed file"):
+                await session.post(server.make_url("/final"), data=again)
+        assert len(finals) == sent  # nothing went out
+
+        memory = io.BytesIO(b"in memory")
+        for _ in range(2):
+            async with session.post(server.make_url("/final"), data=memory) as resp:
+                assert (await resp.json())["body"] == "in memory"
+            assert not memory.closed
+            memory.seek(0)  # a BytesIO body starts where it stands, as in aiohttp
+    refusing.close()
+
+
 async def test_invalid_input_fails_before_connecting(aiohttp_server) -> None:
     hits = []
 

@@ -915,3 +915,116 @@ async def test_a_body_read_before_release_leaves_its_stream_at_eof(aiohttp_serve
         with pytest.raises(aioclient.ClientConnectionError):
             await resp.content.read()
         assert await resp.text() == "hello"
+
+
+@pytest.mark.parametrize("value", ["a\x01b", "a\x1b[31mb", "a\x7fb", "a\x08b", "a\x1fb", "a\x0bb", "a\x0cb"])
+async def test_control_characters_in_header_values_fail_before_sending(aiohttp_server, value) -> None:
+    # aiohttp refuses every control character but HTAB in a header value (header
+    # injection, terminal escapes); nothing is sent.
+    server, seen = await _recording_server(aiohttp_server)
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(ValueError, match="control character"):
+            await session.get(server.make_url("/value"), headers={"X-A": value})
+        with pytest.raises(ValueError):
+            await session.get(server.make_url("/name"), headers={"X" + value: "v"})
+    assert seen == []
+
+
+async def test_a_tab_and_non_ascii_text_in_a_header_value_are_sent(aiohttp_server) -> None:
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response({"x": request.headers["X-A"]})
+
+    server = await aiohttp_server(_app(echo))
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/"), headers={"X-A": "a\tb ~"}) as resp:
+            assert await resp.json() == {"x": "a\tb ~"}
+
+
+async def _echo_all_headers(request: web.Request) -> web.Response:
+    return web.json_response({"headers": dict(request.headers), "body": (await request.read()).decode("latin-1")})
+
+
+async def test_a_payloads_own_headers_go_with_the_request(aiohttp_server) -> None:
+    # As aiohttp (ClientRequest.update_body_from_data): a payload's headers are sent
+    # unless the request sets them or skips them; the framing stays the request's own.
+    import gzip
+
+    server = await aiohttp_server(_app(_echo_all_headers))
+    async with aioclient.ClientSession() as session:
+        body = aioclient.payload.BytesPayload(
+            gzip.compress(b'{"a":1}'),
+            content_type="application/json",
+            headers={"Content-Encoding": "gzip", "X-Checksum": "abc", "X-Skipped": "1", "X-Mine": "payload"},
+        )
+        async with session.post(
+            server.make_url("/"), data=body, headers={"X-Mine": "request"}, skip_auto_headers=["X-Skipped"]
+        ) as resp:
+            headers = (await resp.json())["headers"]
+        assert headers["Content-Type"] == "application/json"
+        assert headers["Content-Encoding"] == "gzip"
+        assert headers["X-Checksum"] == "abc"
+        assert headers["X-Mine"] == "request"
+        assert "X-Skipped" not in headers
+        framed = aioclient.payload.BytesPayload(b"abc", headers={"Content-Length": "1", "Transfer-Encoding": "gzip"})
+        async with session.post(server.make_url("/"), data=framed) as resp:
+            echoed = await resp.json()
+        assert echoed["body"] == "abc"
+        assert echoed["headers"]["Content-Length"] == "3"
+        assert "Transfer-Encoding" not in echoed["headers"]
+
+        writer = aioclient.MultipartWriter("form-data", boundary="b")
+        writer.append("x")
+        writer.headers["X-Writer"] = "1"
+        async with session.post(server.make_url("/"), data=writer) as resp:
+            headers = (await resp.json())["headers"]
+        assert headers["X-Writer"] == "1"
+        assert headers["Content-Type"] == "multipart/form-data; boundary=b"
+
+
+async def test_a_file_body_carries_a_content_disposition_only_when_its_payload_is_given(aiohttp_server, tmp_path) -> None:
+    # data=open(...) has none (aiohttp builds that payload with disposition=None); a
+    # payload built by the caller keeps its "attachment" one, which is then sent.
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"hello")
+    server = await aiohttp_server(_app(_echo_all_headers))
+    async with aioclient.ClientSession() as session:
+        with open(path, "rb") as f:
+            async with session.post(server.make_url("/"), data=f) as resp:
+                assert "Content-Disposition" not in (await resp.json())["headers"]
+        with open(path, "rb") as f:
+            body = aioclient.payload.BufferedReaderPayload(f)
+            async with session.post(server.make_url("/"), data=body) as resp:
+                assert (await resp.json())["headers"]["Content-Disposition"] == 'attachment; filename="f.txt"'
+
+
+async def test_json_serialize_bytes_serialises_json_bodies(aiohttp_server) -> None:
+    # aiohttp 3.14: a dumps that returns bytes (orjson's) wins over json_serialize.
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response({"type": request.content_type, "body": (await request.read()).decode()})
+
+    def dumps_bytes(obj) -> bytes:
+        return b'{"via":"bytes"}'
+
+    server = await aiohttp_server(_app(echo))
+    async with aioclient.ClientSession(json_serialize_bytes=dumps_bytes, json_serialize=lambda o: '{"via":"str"}') as session:
+        async with session.post(server.make_url("/"), json={"a": 1}) as resp:
+            assert await resp.json() == {"type": "application/json", "body": '{"via":"bytes"}'}
+        async with session.post(server.make_url("/"), data=b"raw") as resp:
+            assert (await resp.json())["body"] == "raw"
+
+
+async def test_chunked_replaces_a_callers_other_transfer_encoding(aiohttp_server) -> None:
+    # chunked=True (or a body of unknown size) with "Transfer-Encoding: gzip": one TE
+    # line, "chunked", as aiohttp's update_transfer_encoding sets it.
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"te": request.headers.getall("Transfer-Encoding", []), "body": (await request.read()).decode()}
+        )
+
+    server = await aiohttp_server(_app(echo))
+    async with aioclient.ClientSession() as session:
+        for kwargs in ({"data": b"abc", "chunked": True}, {"data": _gen()}, {"chunked": True}):
+            async with session.post(server.make_url("/"), headers={"Transfer-Encoding": "gzip"}, **kwargs) as resp:
+                echoed = await resp.json()
+            assert echoed["te"] == ["chunked"]
+            assert echoed["body"] in ("abc", "hello world", "")

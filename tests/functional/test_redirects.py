@@ -112,6 +112,27 @@ async def test_relative_and_protocol_relative_locations(aiohttp_server) -> None:
             assert (await r.json())["path"] == "/target?x=1"
 
 
+async def test_a_location_with_the_current_scheme_and_no_authority_is_relative(aiohttp_server) -> None:
+    # "http:/final" and "http:final" name a path on the current server, as browsers and
+    # aiohttp read them; another scheme without an authority is no URL to follow.
+    app = web.Application()
+    app.router.add_get("/dir/abs", _redirect(302, "http:/final"))
+    app.router.add_get("/dir/rel", _redirect(302, "http:final?x=1"))
+    app.router.add_get("/dir/other", _redirect(302, "https:/final"))
+    app.router.add_get("/final", _echo)
+    app.router.add_get("/dir/final", _echo)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/dir/abs")) as r:
+            assert r.url == server.make_url("/final")
+            assert (await r.json())["path"] == "/final"
+        async with session.get(server.make_url("/dir/rel")) as r:
+            assert (await r.json())["path"] == "/dir/final?x=1"
+            assert len(r.history) == 1
+        with pytest.raises(aioclient.InvalidUrlRedirectClientError):
+            await session.get(server.make_url("/dir/other"))
+
+
 async def test_bad_locations(aiohttp_server) -> None:
     app = web.Application()
     app.router.add_get("/ftp", _redirect(302, "ftp://example.com/file"))

@@ -210,6 +210,24 @@ async def test_close_closes_file_parts(tmp_path: Any) -> None:
     await w.close()
 
 
+async def test_a_closed_writer_of_parts_in_memory_is_sent_again(tmp_path: Any) -> None:
+    # As aiohttp: closing (at the end of a request) closes the files; a writer without
+    # one is sent again whole, one with a closed file fails before anything is written.
+    w = MultipartWriter(boundary="b")
+    w.append(b"x")
+    w.append(io.BytesIO(b"y"))
+    first = await ours_bytes(w)
+    w.close()
+    assert not w.consumed
+    assert await ours_bytes(w) == first
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"z")
+    with open(path, "rb") as f:
+        w.append(f)
+    with pytest.raises(ValueError, match="closed file"):
+        _ = w.size
+
+
 def test_multipart_is_a_payload() -> None:
     w = MultipartWriter()
     assert isinstance(w, Payload)

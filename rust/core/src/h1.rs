@@ -242,7 +242,7 @@ pub enum RequestError {
     InvalidTarget,
     /// A header name that is not a token.
     InvalidHeaderName(String),
-    /// A header value with CR, LF or NUL.
+    /// A header value with a control character (CR, LF, NUL, DEL, ...; HTAB is allowed).
     InvalidHeaderValue(String),
     /// A request is already in flight, or the connection cannot be reused.
     Busy,
@@ -263,7 +263,8 @@ impl fmt::Display for RequestError {
             RequestError::InvalidHeaderValue(n) => {
                 write!(
                     f,
-                    "Newline, carriage return or NUL character in the value of header {n:?}"
+                    "Forbidden control character in the value of header {n:?} \
+                     (potential header injection)"
                 )
             }
             RequestError::Busy => write!(f, "The connection is busy or closed"),
@@ -327,7 +328,9 @@ pub fn encode_head(
                 String::from_utf8_lossy(name).into_owned(),
             ));
         }
-        if value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
+        // Control characters other than HTAB (RFC 9110 §5.5): CR/LF would split the
+        // head, and the others have no business in a field value (aiohttp refuses them).
+        if value.iter().any(|&b| (b < b' ' && b != b'\t') || b == 0x7f) {
             return Err(RequestError::InvalidHeaderValue(
                 String::from_utf8_lossy(name).into_owned(),
             ));

@@ -510,6 +510,36 @@ fn request_validation_writes_nothing() {
             &[(b"X", b"a\0b")],
             RequestError::InvalidHeaderValue("X".into()),
         ),
+        (
+            b"GET",
+            b"/",
+            &[(b"X", b"a\x01b")],
+            RequestError::InvalidHeaderValue("X".into()),
+        ),
+        (
+            b"GET",
+            b"/",
+            &[(b"X", b"a\x1b[31mb")],
+            RequestError::InvalidHeaderValue("X".into()),
+        ),
+        (
+            b"GET",
+            b"/",
+            &[(b"X", b"a\x7fb")],
+            RequestError::InvalidHeaderValue("X".into()),
+        ),
+        (
+            b"GET",
+            b"/",
+            &[(b"X", b"a\x08b")],
+            RequestError::InvalidHeaderValue("X".into()),
+        ),
+        (
+            b"GET",
+            b"/",
+            &[(b"X", b"a\x1fb")],
+            RequestError::InvalidHeaderValue("X".into()),
+        ),
     ];
     for (method, target, headers, expected) in bad {
         let mut out = b"before".to_vec();
@@ -519,6 +549,14 @@ fn request_validation_writes_nothing() {
         );
         assert_eq!(out, b"before");
     }
+}
+
+#[test]
+fn header_values_keep_tabs_and_non_ascii_bytes() {
+    // HTAB is allowed in a field value (RFC 9110 §5.5), and so are obs-text bytes.
+    let mut out = Vec::new();
+    encode_head(b"GET", b"/", &[(b"X", b"a\tb \xc3\xa9 ~")], 1, &mut out).unwrap();
+    assert_eq!(out, b"GET / HTTP/1.1\r\nX: a\tb \xc3\xa9 ~\r\n\r\n");
 }
 
 #[test]
