@@ -246,7 +246,12 @@ class ClientRequest:
             if self.proxy_auth is not None:
                 pairs.append(("Proxy-Authorization", self.proxy_auth.encode()))
             if self.proxy_headers:
-                pairs.extend(self.proxy_headers.items())
+                # proxy_auth= wins over a Proxy-Authorization here (as aiohttp): one line.
+                pairs.extend(
+                    (name, value)
+                    for name, value in self.proxy_headers.items()
+                    if self.proxy_auth is None or name.lower() != "proxy-authorization"
+                )
         if self.expect100 and "Expect" not in headers:
             pairs.append(("Expect", "100-continue"))
         if "Connection" not in headers:
@@ -468,7 +473,7 @@ def _merge_cookie_lines(first: str, second: str) -> str:
             name = item.partition("=")[0].strip()
             if name:
                 merged[name] = item
-    return "; ".join(merged.values())
+    return "; ".join(merged[name] for name in sorted(merged))  # by name, as aiohttp
 
 
 def _compress_name(compress: Union[str, bool]) -> str:

@@ -891,17 +891,14 @@ class ClientSession:
             morsels = None
         else:
             morsels = jar.filter_cookies(url)
-        parts: List[str] = []
-        seen = set()
-        if request_cookies:
-            for name, value in request_cookies:
-                seen.add(name)
-                parts.append(f"{name}={value}")
+        values: Dict[str, str] = {}
         if morsels:
             for name, morsel in morsels.items():
-                if name not in seen:
-                    parts.append(f"{name}={morsel.coded_value}")
-        return "; ".join(parts) if parts else None
+                values[name] = morsel.coded_value
+        if request_cookies:
+            values.update(request_cookies)  # the request's own win over the jar's
+        # Sorted by name, as aiohttp sends them (SimpleCookie's output order).
+        return "; ".join(f"{name}={values[name]}" for name in sorted(values)) if values else None
 
     # -- websocket -------------------------------------------------------------
 

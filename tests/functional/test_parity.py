@@ -502,7 +502,10 @@ async def test_request_header_edge_cases(aiohttp_server) -> None:
         async with session.get(server.make_url("/"), headers={"Cookie": "a=1; c=3"}, cookies={"a": "2"}) as resp:
             assert (await resp.json())["cookie"] == ["a=2; c=3; jar=1"]
         async with session.get(server.make_url("/"), headers={"Cookie": 'q="x;b=1"; b=2'}, cookies={"b": "3"}) as resp:
-            assert (await resp.json())["cookie"] == ['q="x;b=1"; b=3; jar=1']  # ";" inside quotes kept
+            assert (await resp.json())["cookie"] == ['b=3; jar=1; q="x;b=1"']  # ";" inside quotes kept
+        # Sorted by name, as aiohttp sends them.
+        async with session.get(server.make_url("/"), headers={"Cookie": "yy=5; aa=6"}, cookies={"mid": "3"}) as resp:
+            assert (await resp.json())["cookie"] == ["aa=6; jar=1; mid=3; yy=5"]
         # Host is always sent (HTTP/1.1 requires it), as aiohttp does.
         async with session.get(server.make_url("/"), skip_auto_headers=["Host"]) as resp:
             assert (await resp.json())["host"] == f"127.0.0.1:{server.url.port}"
