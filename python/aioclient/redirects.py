@@ -93,7 +93,7 @@ def next_hop(
         raise InvalidUrlRedirectClientError(location, "Redirect URL has no host")
 
     method = req.method
-    body = req.body
+    body = req._body
     headers = CIMultiDict(req.headers)
     if (resp.status == 303 and method != "HEAD") or (resp.status in (301, 302) and method == "POST"):
         # RFC 9110 §15.4.2-4 (and aiohttp, browsers): a 303 turns any request into GET;

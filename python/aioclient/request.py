@@ -21,7 +21,7 @@ from .exceptions import (
     ServerDisconnectedError,
 )
 from .helpers import split_unquoted
-from .payload import Payload, get_payload
+from .payload import BytesPayload, Payload, get_payload
 
 if TYPE_CHECKING:
     from .auth import BasicAuth
@@ -145,8 +145,12 @@ class ClientRequest:
 
     @property
     def body(self) -> Any:
-        """The body: ``b""``, ``bytes`` or a :class:`~aioclient.payload.Payload`."""
-        return self._body
+        """The body as aiohttp gives it: a :class:`~aioclient.payload.Payload` (bytes
+        given as ``data=`` read as a ``BytesPayload``), or ``b""`` for none."""
+        body = self._body
+        if body.__class__ is bytes and body:
+            return BytesPayload(body)  # a view: the bytes themselves are what is sent
+        return body
 
     @body.setter
     def body(self, value: Any) -> None:

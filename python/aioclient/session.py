@@ -672,8 +672,8 @@ class ClientSession:
                 may_retry = True
                 handler = build_client_middlewares(send, chain_middlewares) if chain_middlewares else send
                 resp = await handler(req)
-                if isinstance(req.body, Payload) and not any(req.body is b for b in bodies):
-                    bodies.append(req.body)  # set by a middleware
+                if isinstance(req._body, Payload) and not any(req._body is b for b in bodies):
+                    bodies.append(req._body)  # set by a middleware
                 # Cookies come from the response the middlewares settled on, not from
                 # the attempts they made on the way (as in aiohttp).
                 head = getattr(resp, "_head", None)
@@ -955,7 +955,7 @@ class _Sender:
             raise RuntimeError("Session is closed")
         if req.url.scheme not in _HTTP_SCHEMES and req.method != "GET":
             raise NonHttpUrlClientError(req.url)
-        body = req.body
+        body = req._body  # bytes as given (the fast writes), or a Payload
         head, chunked = req.encode_head(body)  # validation happens here, before connecting
         key = connection_key(req)
         for attempt in (0, 1):

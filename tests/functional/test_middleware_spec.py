@@ -151,3 +151,25 @@ async def test_middleware_runs_on_each_redirect_hop(aiohttp_server) -> None:
         async with session.get(server.make_url("/start")) as r:
             assert await r.text() == "/end"
     assert seen == ["/start", "/end"]
+
+
+async def test_a_middleware_reads_the_body_as_a_payload(aiohttp_server) -> None:
+    # A signing middleware, as written for aiohttp: request.body is a Payload (b"" when
+    # there is none), read with as_bytes(); the body sent is unchanged.
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(text=f"{request.headers.get('X-Digest')} {await request.text()}")
+
+    async def sign(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+        body = request.body
+        data = b"" if body == b"" else await body.as_bytes()
+        request.headers["X-Digest"] = hashlib.sha256(data).hexdigest()[:8]
+        return await handler(request)
+
+    app = web.Application()
+    app.router.add_route("*", "/", echo)
+    server = await aiohttp_server(app)
+    async with ClientSession(middlewares=(sign,)) as session:
+        async with session.post(server.make_url("/"), data=b"payload") as resp:
+            assert await resp.text() == f"{hashlib.sha256(b'payload').hexdigest()[:8]} payload"
+        async with session.get(server.make_url("/")) as resp:
+            assert await resp.text() == f"{hashlib.sha256(b'').hexdigest()[:8]} "
