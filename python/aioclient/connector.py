@@ -12,6 +12,7 @@ import math
 import socket
 import ssl as _ssl
 import sys
+import warnings
 from collections import deque
 from contextlib import contextmanager
 from time import monotonic
@@ -314,6 +315,8 @@ class BaseConnector:
     every connection after its response.
     """
 
+    _abort_ssl_on_close = True  # see TCPConnector's ssl_shutdown_timeout
+
     _closed = True  # while __init__ has not finished, __del__ has nothing to do
 
     def __init__(
@@ -600,7 +603,12 @@ class BaseConnector:
             # A request still using its connection learns why it ended, as in aiohttp
             # (a WebSocket keeps reporting its own way: code 1006 and a reset).
             in_use = proto.acquired and not proto.upgraded
-            proto.close(ClientConnectionError("Connector is closed.") if in_use else None)
+            error = ClientConnectionError("Connector is closed.") if in_use else None
+            transport = proto.transport
+            if self._abort_ssl_on_close and transport is not None and transport.get_extra_info("sslcontext") is not None:
+                proto.close(error, abort=True)
+            else:
+                proto.close(error)
             if not proto.closed.done():
                 waiting.append(proto.closed)
         self._all.clear()
@@ -705,6 +713,12 @@ class TCPConnector(BaseConnector):
         socket_factory: Optional[SocketFactoryType] = None,
         ssl_shutdown_timeout: Any = _sentinel,
     ) -> None:
+        if ssl_shutdown_timeout is not _sentinel:
+            warnings.warn(
+                "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         super().__init__(
             keepalive_timeout=keepalive_timeout,
             force_close=force_close,
@@ -721,6 +735,9 @@ class TCPConnector(BaseConnector):
         if ssl_context is not None:
             ssl = ssl_context
         self._ssl: SSLSettings = normalize_ssl(ssl)
+        # As aiohttp: closing drops Python-ssl connections without waiting for the
+        # peer's close_notify, unless a (deprecated) ssl_shutdown_timeout asks to wait.
+        self._abort_ssl_on_close = ssl_shutdown_timeout is _sentinel or not ssl_shutdown_timeout
         self._resolver: AbstractResolver = resolver if resolver is not None else DefaultResolver()
         self._resolver_owner = resolver is None
         self._use_dns_cache = use_dns_cache

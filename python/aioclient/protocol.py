@@ -535,11 +535,15 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
 
     # -- teardown ------------------------------------------------------------
 
-    def close(self, exc: Optional[BaseException] = None) -> None:
-        """Close the transport now. Pending reads fail with ``exc`` if given, else with
-        the error already seen, else with ``ServerDisconnectedError``."""
+    def close(self, exc: Optional[BaseException] = None, *, abort: bool = False) -> None:
+        """Close the transport now (``abort``: drop it, see ``abort``). Pending reads fail
+        with ``exc`` if given, else with the error already seen, else with
+        ``ServerDisconnectedError``."""
         if exc is not None:
             self._fail(exc)
+        if abort:
+            self.abort()
+            return
         self._cancel_read_timer()
         transport = self.transport
         if transport is not None:

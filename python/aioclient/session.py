@@ -245,7 +245,17 @@ class ClientSession:
             if self._base_url.path and not self._base_url.path.endswith("/"):
                 raise ValueError("base_url must have a trailing '/'")
         if connector is None:
-            connector = TCPConnector(loop=self._loop)
+            if ssl_shutdown_timeout is not sentinel:
+                warnings.warn(
+                    "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                with warnings.catch_warnings():  # said once, here
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    connector = TCPConnector(loop=self._loop, ssl_shutdown_timeout=ssl_shutdown_timeout)
+            else:
+                connector = TCPConnector(loop=self._loop)
         if connector._loop is not self._loop:
             raise RuntimeError("Session and connector has to use same event loop")
         self._connector = connector

@@ -322,6 +322,38 @@ async def test_close_without_sleep_over_tls(aiohttp_server, ca, trust) -> None:
     assert protos and all(p.closed.done() for p in protos)
 
 
+async def test_close_drops_python_ssl_connections_without_waiting_for_the_peer(ca, trust) -> None:
+    # As aiohttp (ssl_shutdown_timeout's default, 0): closing does not wait for the
+    # peer's close_notify, here never coming (the server stops reading).
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        writer.transport.pause_reading()
+        transports.append(writer.transport)
+
+    transports: list = []
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=_server_context(ca))
+    port = server.sockets[0].getsockname()[1]
+    client_context = ssl.create_default_context(cafile=str(trust))
+    try:
+        session = aioclient.ClientSession()
+        async with session.get(f"https://127.0.0.1:{port}/", ssl=client_context) as r:
+            assert await r.read() == b"ok"
+        protos = list(session.connector._all)
+        await session.close()
+        assert protos and all(p.closed.done() for p in protos)
+        with pytest.warns(DeprecationWarning, match="ssl_shutdown_timeout"):
+            aioclient.TCPConnector(ssl_shutdown_timeout=1.0)
+    finally:
+        for transport in transports:
+            transport.abort()
+        server.close()
+        await server.wait_closed()
+        await asyncio.sleep(0)  # the aborted transports' connection_lost
+
+
 async def test_close_delimited_body_cut_without_close_notify(aiohttp_server, ca, trust) -> None:
     """TLS: a close-delimited body ended by a TCP close without close_notify is not complete."""
 
