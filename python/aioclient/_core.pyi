@@ -49,6 +49,8 @@ class HandshakeDone:
     alpn: Optional[bytes]
     version: Optional[str]
     peer_sha256: Optional[bytes]
+    cipher: Optional[tuple[str, str, int]]  # (name, protocol, bits) as OpenSSL names it
+    peer_chain: list[bytes]  # DER, the server's own certificate first
 
 @final
 class ProtocolError:

@@ -48,7 +48,7 @@ from .helpers import deadline
 from .protocol import ResponseHandler
 from .resolver import AbstractResolver, DefaultResolver, ResolveResult
 from .socks import SOCKS_SCHEMES, socks_handshake
-from .tls import Fingerprint, SSLSettings, engine_config, normalize_ssl
+from .tls import Fingerprint, SSLSettings, TlsInfo, engine_config, normalize_ssl
 
 if TYPE_CHECKING:
     from .auth import BasicAuth
@@ -92,14 +92,20 @@ class Connection:
 
     @property
     def transport(self) -> Optional[asyncio.Transport]:
-        """The connection's transport (None once released, closed or lost)."""
+        """The connection's transport (None once released, closed or lost).
+
+        With the engine's TLS (``ssl=True``, ``False``, a ``Fingerprint``) it is a view
+        of the TCP transport whose ``get_extra_info`` answers ``ssl_object`` (a
+        :class:`~aioclient.tls.TlsInfo`), ``peercert``, ``cipher`` and ``sslcontext``
+        (None: no ``ssl.SSLContext`` exists), as aiohttp's TLS transport does."""
         proto = self.protocol
-        return None if proto is None else proto.transport
+        return None if proto is None else proto.user_transport()
 
     @property
     def closed(self) -> bool:
         """True once released, closed or lost."""
-        return self.transport is None
+        proto = self.protocol
+        return proto is None or proto.transport is None
 
     def release(self) -> None:
         """Give the connection up: pooled when it can carry another request."""
@@ -184,7 +190,8 @@ async def _handshake(proto: ResponseHandler, key: ConnectionKey, ssl: SSLSetting
         except ValueError as exc:  # no trust store could be loaded: nothing can verify
             message = f"unable to get local issuer certificate ({exc})"
             raise ClientConnectorCertificateError(key, _verify_error(20, message)) from exc  # type: ignore[arg-type]
-        await proto.start_tls(config, server_hostname, tunnel=tunnel)
+        done = await proto.start_tls(config, server_hostname, tunnel=tunnel)
+        proto.tls_info = TlsInfo(done, server_hostname=server_hostname, verified=ssl is True)
     except ClientConnectorError:  # certificate, fingerprint and handshake errors
         proto.abort()
         raise

@@ -25,6 +25,7 @@ from .exceptions import (
 )
 from .http_exceptions import ContentEncodingError, ContentLengthError, TransferEncodingError
 from .streams import StreamReader
+from .tls import EngineTlsTransport, TlsInfo
 
 if TYPE_CHECKING:
     from .connector import ConnectionKey
@@ -107,6 +108,8 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         "sending_body",
         "release_when_sent",
         "_tls",
+        "tls_info",
+        "_tls_transport",
     )
 
     def __init__(
@@ -147,6 +150,10 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         self.sending_body = False
         self.release_when_sent = False
         self._tls = False
+        # What the engine's last TLS handshake negotiated (the origin's, through a
+        # proxy), and the transport view that reports it (made when first asked for).
+        self.tls_info: Optional[TlsInfo] = None
+        self._tls_transport: Optional[EngineTlsTransport] = None
         self._request_chunked = False
         self._pending_hold = False
         self._raw_pipe = False
@@ -367,6 +374,19 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
     def tls(self) -> bool:
         """True when the engine runs a TLS session on this connection (rustls)."""
         return self._tls
+
+    def user_transport(self) -> Optional[asyncio.Transport]:
+        """The transport as users see it (``Connection.transport``): with the engine's
+        TLS, a view whose ``get_extra_info`` reports it (``ssl_object``, ``peercert``,
+        ``cipher``, ...), as asyncio's TLS transport does; else the transport itself."""
+        transport = self.transport
+        tls = self.tls_info
+        if transport is None or tls is None:
+            return transport
+        view = self._tls_transport
+        if view is None or view._transport is not transport or view._tls is not tls:
+            view = self._tls_transport = EngineTlsTransport(transport, self, tls)
+        return view
 
     def start_tls(self, config: Any, server_name: str, *, tunnel: bool = False) -> asyncio.Future[Any]:
         """Start a TLS layer (inside the previous one if ``tunnel``); resolves on handshake."""

@@ -366,8 +366,10 @@ class ClientWebSocketResponse:
         return self._client_notakeover
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """Transport information (peername, sslcontext, ...); ``default`` once closed."""
-        transport = self._proto.transport
+        """Transport information (peername, ssl_object, peercert, cipher, ...);
+        ``default`` once closed. Over the engine's TLS ``ssl_object`` is a
+        :class:`~aioclient.tls.TlsInfo` and ``sslcontext`` is None."""
+        transport = self._proto.user_transport()
         if transport is None or self._released:
             return default
         return transport.get_extra_info(name, default)

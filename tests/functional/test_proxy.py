@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import subprocess
@@ -177,6 +178,36 @@ async def test_ssl_context_through_https_proxy(aiohttp_server, ca, ca_file, tls_
         with pytest.raises(aioclient.ClientConnectorCertificateError):  # inside the tunnel
             await session.get(stranger.make_url("/ctx"), proxy=tls_proxy, ssl=trusting)
     assert len(seen) == 4
+
+
+async def test_engine_tls_through_https_proxy_reports_the_origin(aiohttp_server, ca, trust, tls_proxy) -> None:
+    """TLS inside TLS on the engine: ``ssl_object`` is the origin's session (its
+    certificate, not the proxy's), as aiohttp's transport is the origin's TLS."""
+    release = asyncio.Event()
+
+    async def held(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        await resp.write(b"first")
+        await release.wait()
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/", held)
+    cert = ca.issue_cert("127.0.0.1", common_name="origin")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    origin = await aiohttp_server(app, ssl_context=ctx)
+    der = ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode())
+    async with aioclient.ClientSession() as session:
+        async with session.get(origin.url, proxy=tls_proxy) as r:
+            assert await r.content.readexactly(5) == b"first"
+            so = r.connection.transport.get_extra_info("ssl_object")
+            assert so.getpeercert(binary_form=True) == der
+            assert (("commonName", "origin"),) in so.getpeercert()["subject"]
+            assert so.version() == "TLSv1.3"
+            release.set()
+            await r.read()
 
 
 async def test_proxy_auth_never_reaches_origin(aiohttp_server, ca, trust, auth_proxy) -> None:

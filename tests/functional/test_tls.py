@@ -386,3 +386,162 @@ async def test_close_delimited_body_cut_without_close_notify(aiohttp_server, ca,
             async with session.get(server.make_url("/cut")) as r:
                 assert r.content_length is None
                 await r.read()
+
+
+# -- what the handshake negotiated: get_extra_info as on aiohttp's TLS transport ------
+
+
+def _held_app(seen: dict) -> web.Application:
+    """``/``: the first bytes of a body, the rest once the test is done looking at the
+    connection (so that it is still held); records the server's view of the TLS."""
+
+    async def held(request: web.Request) -> web.StreamResponse:
+        ssl_object = request.transport.get_extra_info("ssl_object")
+        seen["cipher"] = ssl_object.cipher()
+        seen["version"] = ssl_object.version()
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        await resp.write(b"first")
+        await seen.setdefault("done", asyncio.Event()).wait()
+        await resp.write(b"rest")
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/", held)
+    return app
+
+
+async def _extra_info(client, url, **kwargs) -> dict:
+    """What ``resp.connection.transport`` reports with ``client`` (aioclient or aiohttp)."""
+    seen = kwargs.pop("seen")
+    seen["done"] = asyncio.Event()
+    async with client.ClientSession() as session:
+        async with session.get(url, **kwargs) as r:
+            assert await r.content.readexactly(5) == b"first"
+            transport = r.connection.transport
+            so = transport.get_extra_info("ssl_object")
+            info = {
+                "version": so.version(),
+                "cipher": so.cipher(),
+                "alpn": so.selected_alpn_protocol(),
+                "dict": so.getpeercert(),
+                "der": so.getpeercert(binary_form=True),
+                "server_hostname": so.server_hostname,
+                "compression": so.compression(),
+                "peercert": transport.get_extra_info("peercert"),
+                "extra_cipher": transport.get_extra_info("cipher"),
+                "peername": transport.get_extra_info("peername"),
+                "sslcontext": transport.get_extra_info("sslcontext"),
+                "same": transport is r.connection.transport,
+                "transport": transport,
+            }
+            seen["done"].set()
+            assert await r.read() == b"rest"
+    return info
+
+
+@pytest.mark.parametrize("key_type", ["ECDSA", "RSA"])
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3], ids=["TLSv1.2", "TLSv1.3"])
+async def test_engine_tls_reports_what_was_negotiated(aiohttp_server, trust, tmp_path, monkeypatch, key_type, version) -> None:
+    """ssl=True: ssl_object, peercert and cipher as aiohttp (Python's ssl) reports them
+    for the same server; the cipher by OpenSSL's name, as the server sees it."""
+    import tempfile
+
+    import aiohttp
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the dict form is decoded
+
+    kind = getattr(trustme.KeyType, key_type)
+    ca = trustme.CA(key_type=kind)
+    ca.cert_pem.write_to_path(str(trust))  # SSL_CERT_FILE: this test's CA
+    cert = ca.issue_cert("localhost", "127.0.0.1", common_name="localhost", key_type=kind)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    ctx.minimum_version = ctx.maximum_version = version
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    seen: dict = {}
+    server = await aiohttp_server(_held_app(seen), ssl_context=ctx)
+    der = ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode())
+
+    got = await _extra_info(aioclient, server.url, seen=seen)
+    name = "TLSv1.3" if version is ssl.TLSVersion.TLSv1_3 else "TLSv1.2"
+    assert got["version"] == seen["version"] == name
+    assert got["cipher"] == got["extra_cipher"] == seen["cipher"]
+    assert got["cipher"][0] == ("TLS_AES_256_GCM_SHA384" if name == "TLSv1.3" else f"ECDHE-{key_type}-AES256-GCM-SHA384")
+    assert got["alpn"] == "http/1.1"  # offered by the engine, chosen by the server
+    assert got["der"] == der
+    assert got["server_hostname"] == "127.0.0.1"
+    assert got["compression"] is None
+    assert got["sslcontext"] is None  # the engine's TLS has no ssl.SSLContext
+    assert got["peername"][0] == "127.0.0.1"  # the rest is the TCP transport's
+    assert got["same"] and isinstance(got["transport"], asyncio.Transport)
+
+    assert list(scratch.iterdir()) == []  # decoding left nothing behind
+    # The certificate dict is Python's own, field for field.
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    expected = await _extra_info(aiohttp, server.url, ssl=client_ctx, seen=seen)
+    assert got["dict"] == got["peercert"] == expected["dict"] == expected["peercert"]
+    assert got["dict"]["subjectAltName"] == (("DNS", "localhost"), ("IP Address", "127.0.0.1"))
+    assert got["dict"]["notAfter"] == expected["dict"]["notAfter"] == "Jan  1 00:00:00 3000 GMT"
+    assert (("commonName", "localhost"),) in got["dict"]["subject"]
+    assert (got["version"], got["cipher"], got["der"]) == (expected["version"], expected["cipher"], expected["der"])
+    # An SSLContext keeps Python's own SSLObject.
+    python_ssl = await _extra_info(aioclient, server.url, ssl=client_ctx, seen=seen)
+    assert python_ssl["sslcontext"] is client_ctx and python_ssl["dict"] == got["dict"]
+
+
+@pytest.mark.parametrize("setting", ["false", "fingerprint"])
+async def test_unverified_engine_tls_has_an_empty_peercert(aiohttp_server, setting) -> None:
+    """ssl=False / a fingerprint: getpeercert() is {} (as Python's ssl under CERT_NONE,
+    what aiohttp gives), the DER form is still there."""
+    import aiohttp
+
+    cert = trustme.CA().issue_cert("127.0.0.1")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    seen: dict = {}
+    server = await aiohttp_server(_held_app(seen), ssl_context=ctx)
+    der = ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode())
+    value = False if setting == "false" else aioclient.Fingerprint(hashlib.sha256(der).digest())
+    got = await _extra_info(aioclient, server.url, ssl=value, seen=seen)
+    assert got["dict"] == got["peercert"] == {}
+    assert got["der"] == der
+    assert got["version"] == "TLSv1.3" and got["cipher"] == seen["cipher"]
+    expected = await _extra_info(aiohttp, server.url, ssl=False, seen=seen)
+    assert expected["dict"] == expected["peercert"] == {}
+
+
+async def test_websocket_get_extra_info_over_wss(aiohttp_server, ca, trust) -> None:
+    async def echo(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            await ws.send_str(msg.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", echo)
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    server = await aiohttp_server(app, ssl_context=ctx)
+    der = ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode())
+    url = server.make_url("/ws").with_scheme("wss")
+    async with aioclient.ClientSession() as session:
+        async with session.ws_connect(url) as ws:
+            await ws.send_str("hi")
+            assert await ws.receive_str() == "hi"
+            so = ws.get_extra_info("ssl_object")
+            assert so.version() == "TLSv1.3"
+            assert so.getpeercert(True) == der
+            assert ws.get_extra_info("cipher") == so.cipher() == ("TLS_AES_256_GCM_SHA384", "TLSv1.3", 256)
+            assert ws.get_extra_info("peercert")["subjectAltName"] == (("DNS", "localhost"), ("IP Address", "127.0.0.1"))
+            assert ws.get_extra_info("sslcontext", "unset") is None
+            assert ws.get_extra_info("peername")[0] == "127.0.0.1"
+        async with session.ws_connect(url, ssl=False) as ws:
+            assert ws.get_extra_info("peercert") == {}
+            assert ws.get_extra_info("ssl_object").getpeercert(binary_form=True) == der
+        assert ws.get_extra_info("ssl_object", "closed") == "closed"

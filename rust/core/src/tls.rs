@@ -405,6 +405,62 @@ impl TlsConfig {
     }
 }
 
+/// A negotiated cipher suite, named as OpenSSL (and so Python's `ssl`) names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CipherInfo {
+    /// OpenSSL's name: `TLS_AES_256_GCM_SHA384`, `ECDHE-RSA-AES128-GCM-SHA256`, ...
+    /// (the IANA name for a suite OpenSSL does not name).
+    pub name: &'static str,
+    /// The protocol version the suite belongs to: `TLSv1.3` or `TLSv1.2`.
+    pub protocol: &'static str,
+    /// The secret key bits (256 for AES-256 and ChaCha20, 128 for AES-128).
+    pub bits: u32,
+}
+
+impl CipherInfo {
+    fn of(suite: rustls::CipherSuite) -> CipherInfo {
+        use rustls::CipherSuite as S;
+        let (name, protocol, bits) = match suite {
+            S::TLS13_AES_128_GCM_SHA256 => ("TLS_AES_128_GCM_SHA256", "TLSv1.3", 128),
+            S::TLS13_AES_256_GCM_SHA384 => ("TLS_AES_256_GCM_SHA384", "TLSv1.3", 256),
+            S::TLS13_CHACHA20_POLY1305_SHA256 => ("TLS_CHACHA20_POLY1305_SHA256", "TLSv1.3", 256),
+            S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 => {
+                ("ECDHE-ECDSA-AES128-GCM-SHA256", "TLSv1.2", 128)
+            }
+            S::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 => {
+                ("ECDHE-ECDSA-AES256-GCM-SHA384", "TLSv1.2", 256)
+            }
+            S::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 => {
+                ("ECDHE-ECDSA-CHACHA20-POLY1305", "TLSv1.2", 256)
+            }
+            S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 => {
+                ("ECDHE-RSA-AES128-GCM-SHA256", "TLSv1.2", 128)
+            }
+            S::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 => {
+                ("ECDHE-RSA-AES256-GCM-SHA384", "TLSv1.2", 256)
+            }
+            S::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 => {
+                ("ECDHE-RSA-CHACHA20-POLY1305", "TLSv1.2", 256)
+            }
+            // Not offered by the ring provider: the IANA name, bits unknown.
+            other => {
+                let name = other.as_str().unwrap_or("unknown");
+                let protocol = if name.starts_with("TLS13_") {
+                    "TLSv1.3"
+                } else {
+                    "TLSv1.2"
+                };
+                (name, protocol, 0)
+            }
+        };
+        CipherInfo {
+            name,
+            protocol,
+            bits,
+        }
+    }
+}
+
 /// One TLS client session, bytes in and bytes out.
 pub struct TlsSession {
     conn: ClientConnection,
@@ -563,11 +619,21 @@ impl TlsSession {
         })
     }
 
-    /// The negotiated cipher suite's name.
-    pub fn cipher(&self) -> Option<String> {
+    /// The negotiated cipher suite as OpenSSL names it (what Python's
+    /// `SSLSocket.cipher()` reports): name, protocol version, secret bits.
+    pub fn cipher(&self) -> Option<CipherInfo> {
         self.conn
             .negotiated_cipher_suite()
-            .map(|s| format!("{:?}", s.suite()))
+            .map(|s| CipherInfo::of(s.suite()))
+    }
+
+    /// The server's certificate chain as it was sent (DER, end-entity first); empty
+    /// before the handshake has completed.
+    pub fn peer_chain(&self) -> Vec<Vec<u8>> {
+        self.conn
+            .peer_certificates()
+            .map(|chain| chain.iter().map(|c| c.as_ref().to_vec()).collect())
+            .unwrap_or_default()
     }
 
     /// The TCP stream ended: fine after close_notify, `Truncated` otherwise.

@@ -211,6 +211,65 @@ fn protocol_versions() {
 }
 
 #[test]
+fn negotiated_parameters_as_openssl_names_them() {
+    let der = CertificateDer::pem_slice_iter(CERT)
+        .next()
+        .unwrap()
+        .unwrap();
+    for (version, suite, name, protocol, bits) in [
+        (
+            &rustls::version::TLS13,
+            rustls::crypto::ring::cipher_suite::TLS13_AES_256_GCM_SHA384,
+            "TLS_AES_256_GCM_SHA384",
+            "TLSv1.3",
+            256,
+        ),
+        (
+            &rustls::version::TLS13,
+            rustls::crypto::ring::cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLSv1.3",
+            256,
+        ),
+        (
+            &rustls::version::TLS12,
+            rustls::crypto::ring::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            "ECDHE-ECDSA-AES128-GCM-SHA256",
+            "TLSv1.2",
+            128,
+        ),
+    ] {
+        // A server that accepts this one suite only.
+        let mut provider = rustls::crypto::ring::default_provider();
+        provider.cipher_suites = vec![suite];
+        let certs = vec![der.clone()];
+        let key = PrivateKeyDer::from_pem_slice(KEY).unwrap();
+        let mut config = ServerConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let server = ServerConnection::new(Arc::new(config)).unwrap();
+        let (client, _) = handshake(Verify::CaPem(CA.to_vec()), "localhost", server).unwrap();
+        let cipher = client.cipher().unwrap();
+        assert_eq!(
+            (cipher.name, cipher.protocol, cipher.bits),
+            (name, protocol, bits)
+        );
+        assert_eq!(client.tls_version(), Some(protocol));
+        assert_eq!(client.alpn().as_deref(), Some(&b"http/1.1"[..]));
+        assert_eq!(client.peer_chain(), vec![der.as_ref().to_vec()]);
+    }
+    // Nothing negotiated yet.
+    let config = TlsConfig::new(Verify::NoVerify).unwrap();
+    let (client, _) = TlsSession::new(&config, "localhost").unwrap();
+    assert!(client.cipher().is_none());
+    assert!(client.peer_chain().is_empty());
+}
+
+#[test]
 fn no_sni_for_ip_addresses() {
     let (_, server) = handshake(Verify::CaPem(CA.to_vec()), "127.0.0.1", server()).unwrap();
     assert_eq!(server.server_name(), None);

@@ -109,7 +109,8 @@ fn chunk_end(py: Python<'_>) -> PyResult<PyObject> {
         .into_any())
 }
 
-/// The TLS handshake of the innermost layer completed.
+/// The TLS handshake of the innermost layer completed, with what it negotiated (made
+/// once per connection: what `ssl_object`, `peercert` and `cipher` report).
 #[pyclass(frozen, module = "aioclient._core")]
 struct HandshakeDone {
     #[pyo3(get)]
@@ -118,6 +119,47 @@ struct HandshakeDone {
     version: Option<&'static str>,
     #[pyo3(get)]
     peer_sha256: Option<Py<PyBytes>>,
+    /// `(name, protocol, bits)` as OpenSSL names the suite.
+    #[pyo3(get)]
+    cipher: Option<Py<PyTuple>>,
+    /// The server's chain as sent, DER, end-entity first.
+    #[pyo3(get)]
+    peer_chain: Py<PyList>,
+}
+
+fn handshake_done(py: Python<'_>, session: &TlsSession) -> PyResult<PyObject> {
+    let cipher = match session.cipher() {
+        Some(c) => Some(
+            PyTuple::new(
+                py,
+                [
+                    PyString::new(py, c.name).into_any(),
+                    PyString::new(py, c.protocol).into_any(),
+                    c.bits.into_pyobject(py)?.into_any(),
+                ],
+            )?
+            .unbind(),
+        ),
+        None => None,
+    };
+    let chain = session
+        .peer_chain()
+        .iter()
+        .map(|der| PyBytes::new(py, der))
+        .collect::<Vec<_>>();
+    Ok(Py::new(
+        py,
+        HandshakeDone {
+            alpn: opt_bytes(py, &session.alpn()),
+            version: session.tls_version(),
+            peer_sha256: session
+                .peer_cert_sha256()
+                .map(|d| PyBytes::new(py, &d).unbind()),
+            cipher,
+            peer_chain: PyList::new(py, chain)?.unbind(),
+        },
+    )?
+    .into_any())
 }
 
 /// A protocol or TLS failure: always the last event of its batch.
@@ -380,19 +422,7 @@ impl Connection {
             let inner = self.tls.last().expect("at least one layer");
             if self.handshaking && !inner.is_handshaking() {
                 self.handshaking = false;
-                py_events.push(
-                    Py::new(
-                        py,
-                        HandshakeDone {
-                            alpn: opt_bytes(py, &inner.alpn()),
-                            version: inner.tls_version(),
-                            peer_sha256: inner
-                                .peer_cert_sha256()
-                                .map(|d| PyBytes::new(py, &d).unbind()),
-                        },
-                    )?
-                    .into_any(),
-                );
+                py_events.push(handshake_done(py, inner)?);
             }
             if !buf.is_empty() {
                 self.http.receive(&buf, &mut events);
