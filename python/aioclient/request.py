@@ -404,6 +404,9 @@ class ClientRequest:
             # the connection: the write fails, but the response is the answer, as in
             # aiohttp. Without a response, the failure is.
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                # The body was cut short: the connection never carries another request
+                # (its next bytes would land inside this body).
+                proto._body_withheld = True
                 proto.start_read_timer()
                 return waiter
             raise

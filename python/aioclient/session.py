@@ -244,14 +244,15 @@ class ClientSession:
                 raise ValueError("Only absolute URLs are supported")
             if self._base_url.path and not self._base_url.path.endswith("/"):
                 raise ValueError("base_url must have a trailing '/'")
+        if ssl_shutdown_timeout is not sentinel:
+            warnings.warn(
+                "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         if connector is None:
             if ssl_shutdown_timeout is not sentinel:
-                warnings.warn(
-                    "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                with warnings.catch_warnings():  # said once, here
+                with warnings.catch_warnings():  # said once, above
                     warnings.simplefilter("ignore", DeprecationWarning)
                     connector = TCPConnector(loop=self._loop, ssl_shutdown_timeout=ssl_shutdown_timeout)
             else:

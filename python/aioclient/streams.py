@@ -159,6 +159,14 @@ class StreamReader:
     def _feed_http_chunks(self, events: Any, size: int) -> None:
         """``_feed_pieces`` for a read of a chunked body: the pieces, with a marker where
         an HTTP chunk ended (``_core.ChunkEnd``), ``size`` bytes in all."""
+        if self._reading_all:  # read() takes the whole body: no chunk is returned alone
+            pieces = [event for event in events if event.__class__ is bytes]
+            if len(pieces) > 1 and size < len(pieces) << 10:
+                # Tiny chunks (a server flushing each line): one object for the read,
+                # not one per chunk (each costs more than its bytes until the end).
+                pieces = [b"".join(pieces)]
+            self._feed_pieces(pieces, size)
+            return
         ends = self._chunk_ends
         if ends is None:
             ends = self._chunk_ends = collections.deque()

@@ -957,6 +957,31 @@ async def test_file_bodies_are_closed_once_the_request_chain_ends(aiohttp_server
     refusing.close()
 
 
+async def test_an_upload_cut_short_after_an_early_response_is_not_pooled(aiohttp_server) -> None:
+    # The body's own source fails (OSError) after the server answered: the response is
+    # returned, but the connection, half a body sent, is never reused (the next
+    # request's bytes would be read as the rest of that body).
+    paths = []
+
+    async def handler(request: web.Request) -> web.Response:
+        paths.append(request.path)
+        return web.Response(text="ok")
+
+    async def body():
+        yield b"12345"
+        await asyncio.sleep(0.2)  # the server's answer arrives meanwhile
+        raise OSError(5, "disk read failed")
+
+    server = await aiohttp_server(_app(upload=handler, second=handler))
+    async with aioclient.ClientSession() as session:
+        async with session.post(server.make_url("/upload"), data=body(), headers={"Content-Length": "10"}) as resp:
+            assert await resp.text() == "ok"
+        async with asyncio.timeout(5):
+            async with session.get(server.make_url("/second")) as resp:
+                assert await resp.text() == "ok"
+    assert paths == ["/upload", "/second"]
+
+
 async def test_invalid_input_fails_before_connecting(aiohttp_server) -> None:
     hits = []
 

@@ -345,7 +345,9 @@ async def test_close_drops_python_ssl_connections_without_waiting_for_the_peer(c
         await session.close()
         assert protos and all(p.closed.done() for p in protos)
         with pytest.warns(DeprecationWarning, match="ssl_shutdown_timeout"):
-            aioclient.TCPConnector(ssl_shutdown_timeout=1.0)
+            await aioclient.TCPConnector(ssl_shutdown_timeout=1.0).close()
+        with pytest.warns(DeprecationWarning, match="ssl_shutdown_timeout"):
+            await aioclient.ClientSession(connector=aioclient.TCPConnector(), ssl_shutdown_timeout=1.0).close()
     finally:
         for transport in transports:
             transport.abort()

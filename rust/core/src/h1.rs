@@ -1228,7 +1228,12 @@ fn parse_field(line: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
 
 /// The reason phrase of a parsed status line `HTTP/1.x SP 3DIGIT [SP reason]`.
 fn raw_reason(head: &[u8]) -> &[u8] {
-    let line = head.split(|&b| b == b'\n').next().unwrap_or(b"");
+    // Empty lines before the status line are skipped, as httparse skips them.
+    let start = head
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(head.len());
+    let line = head[start..].split(|&b| b == b'\n').next().unwrap_or(b"");
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     line.get(13..).unwrap_or(b"")
 }

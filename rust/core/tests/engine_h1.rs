@@ -133,6 +133,16 @@ fn reason_as_sent_and_first_of_repeated_fields() {
     assert_eq!(head.location.as_deref(), Some(&b"/a"[..]));
     let (events, _) = run(plain(), &[b"HTTP/1.1 204\r\n\r\n"], false);
     assert!(matches!(&events[0], Event::Head(h) if h.reason.is_empty()));
+    // An empty line before the status line is skipped (httparse skips it too).
+    let (events, _) = run(
+        plain(),
+        &[b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"],
+        false,
+    );
+    assert!(
+        matches!(&events[0], Event::Head(h) if h.reason == b"OK"),
+        "{events:?}"
+    );
 }
 
 #[test]
