@@ -5,7 +5,9 @@ import aiohttp
 import aioclient
 
 # aiohttp names that are not part of a client API (server workers, internal queues,
-# multipart *reading*, streaming helpers), or that we deliberately leave out.
+# streaming helpers), or that we deliberately leave out. (aiohttp's
+# parse_content_disposition returns a (type, params) pair; ours, in aioclient.helpers,
+# is the ContentDisposition of ClientResponse.content_disposition.)
 NOT_CLIENT = {
     "GunicornUVLoopWebWorker",
     "GunicornWebWorker",
@@ -13,8 +15,6 @@ NOT_CLIENT = {
     "FlowControlDataQueue",
     "EofStream",
     "ChainMapProxy",
-    "BodyPartReader",
-    "MultipartReader",
     "content_disposition_filename",
     "parse_content_disposition",
     "streamer",

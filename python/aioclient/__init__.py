@@ -55,7 +55,7 @@ from .exceptions import (
 from .formdata import FormData
 from .helpers import BadContentDispositionHeader, BadContentDispositionParam, ClientTimeout
 from .middleware import ClientHandlerType, ClientMiddlewareType
-from .multipart import MultipartWriter
+from .multipart import BodyPartReader, MultipartReader, MultipartWriter
 from .payload import (
     AsyncIterablePayload,
     BufferedReaderPayload,
@@ -103,6 +103,7 @@ __all__ = (
     "BadContentDispositionParam",
     "BaseConnector",
     "BasicAuth",
+    "BodyPartReader",
     "BufferedReaderPayload",
     "BytesIOPayload",
     "BytesPayload",
@@ -143,6 +144,7 @@ __all__ = (
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
     "JsonPayload",
+    "MultipartReader",
     "MultipartWriter",
     "NamedPipeConnector",
     "NonHttpUrlClientError",

@@ -19,6 +19,7 @@ __all__ = (
     "TransferEncodingError",
     "ContentLengthError",
     "LineTooLong",
+    "InvalidHeader",
 )
 
 
@@ -75,3 +76,14 @@ class LineTooLong(BadHttpMessage, ValueError):
     def __init__(self, line: Union[str, bytes], limit: Union[str, int] = "Unknown", actual_size: str = "Unknown") -> None:
         super().__init__(f"Got more than {limit} bytes when reading: {line!r}.")
         self.args = (line, limit, actual_size)
+
+
+class InvalidHeader(BadHttpMessage):
+    """A header line that is not ``name: value`` with a token name and a clean value
+    (raised for the part headers of a multipart body)."""
+
+    def __init__(self, hdr: Union[bytes, str]) -> None:
+        text = hdr.decode("utf-8", "backslashreplace") if isinstance(hdr, bytes) else hdr
+        super().__init__(f"Invalid HTTP header: {hdr!r}")
+        self.hdr = text
+        self.args = (hdr,)
