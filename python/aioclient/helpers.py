@@ -372,3 +372,26 @@ class deadline:
             return
         if uncancel() <= self._cancelling and exc_type is asyncio.CancelledError:
             raise asyncio.TimeoutError from exc
+
+
+class CoroutineWrapper:
+    """An awaitable that is also a coroutine (``send``/``throw``/``close``), so that
+    ``asyncio.create_task()`` accepts it, as aiohttp's request and ``ws_connect``
+    results are; it drives ``self._coro``."""
+
+    __slots__ = ("_coro",)
+
+    def send(self, arg: None) -> Any:
+        return self._coro.send(arg)
+
+    def throw(self, *args: Any, **kwargs: Any) -> Any:
+        return self._coro.throw(*args, **kwargs)
+
+    def close(self) -> None:
+        self._coro.close()
+
+    def __await__(self) -> Any:
+        return self._coro.__await__()
+
+    def __iter__(self) -> Any:
+        return self.__await__()

@@ -44,7 +44,7 @@ from .exceptions import (
     NonHttpUrlClientError,
     ServerDisconnectedError,
 )
-from .helpers import DEFAULT_TIMEOUT, ClientTimeout, sentinel
+from .helpers import DEFAULT_TIMEOUT, ClientTimeout, CoroutineWrapper, sentinel
 from .middleware import build_client_middlewares
 from .payload import Payload
 from .redirects import BODY_HEADERS, CREDENTIAL_HEADERS, REDIRECT_STATUSES, next_hop
@@ -1040,29 +1040,14 @@ def _headers_sent_notifier(traces: Any, req: ClientRequest) -> Callable[[], Awai
     return notify
 
 
-class _RequestContextManager:
+class _RequestContextManager(CoroutineWrapper):
     """What ``session.get()`` returns: awaitable, and an async context manager."""
 
-    __slots__ = ("_coro", "_resp")
+    __slots__ = ("_resp",)
 
     def __init__(self, coro: Coroutine[Any, Any, ClientResponse]) -> None:
         self._coro = coro
         self._resp: Optional[ClientResponse] = None
-
-    def send(self, arg: None) -> Any:
-        return self._coro.send(arg)
-
-    def throw(self, *args: Any, **kwargs: Any) -> Any:
-        return self._coro.throw(*args, **kwargs)
-
-    def close(self) -> None:
-        self._coro.close()
-
-    def __await__(self) -> Generator[Any, None, ClientResponse]:
-        return self._coro.__await__()
-
-    def __iter__(self) -> Generator[Any, None, ClientResponse]:
-        return self.__await__()
 
     async def __aenter__(self) -> ClientResponse:
         resp = self._resp = await self._coro

@@ -8,7 +8,7 @@ from collections import deque
 import json as _json
 import re
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Callable, Deque, Generator, Iterable, List, NamedTuple, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Deque, Iterable, List, NamedTuple, Optional, Tuple, Union
 
 from multidict import CIMultiDict
 from yarl import URL
@@ -23,7 +23,7 @@ from .exceptions import (
     WSMessageTypeError,
     WSServerHandshakeError,
 )
-from .helpers import deadline, sentinel
+from .helpers import CoroutineWrapper, deadline, sentinel
 
 if TYPE_CHECKING:
     from .session import ClientSession
@@ -799,30 +799,15 @@ async def ws_connect(
     )
 
 
-class _WSRequestContextManager:
+class _WSRequestContextManager(CoroutineWrapper):
     """What ``session.ws_connect()`` returns: a coroutine (awaitable, and accepted by
     ``asyncio.create_task()``), and an async context manager that closes on exit."""
 
-    __slots__ = ("_coro", "_ws")
+    __slots__ = ("_ws",)
 
     def __init__(self, coro: Any) -> None:
         self._coro = coro
         self._ws: Optional[ClientWebSocketResponse] = None
-
-    def send(self, arg: None) -> Any:
-        return self._coro.send(arg)
-
-    def throw(self, *args: Any, **kwargs: Any) -> Any:
-        return self._coro.throw(*args, **kwargs)
-
-    def close(self) -> None:
-        self._coro.close()
-
-    def __await__(self) -> Generator[Any, None, ClientWebSocketResponse]:
-        return self._coro.__await__()  # type: ignore[no-any-return]
-
-    def __iter__(self) -> Generator[Any, None, ClientWebSocketResponse]:
-        return self.__await__()
 
     async def __aenter__(self) -> ClientWebSocketResponse:
         self._ws = await self._coro
