@@ -2,8 +2,10 @@
 //!
 //! Output comes in bounded steps: compressed input is held in `pending` and fed to the
 //! decoders a small slice at a time, so one call never expands more than about
-//! `limit + SLICE * 1032` bytes (deflate's worst ratio) however large the input is. A
-//! decompression bomb streamed through `decode` therefore keeps memory flat.
+//! `limit + SLICE * 1032` bytes (deflate's worst ratio) however large the input is. br
+//! and zstd can expand one slice a million-fold, so they decode into bounded output
+//! ([`STEP_OUT`] per step) and keep the input they have not reached yet ("held") for the
+//! next call. A decompression bomb streamed through `decode` therefore keeps memory flat.
 
 use std::fmt;
 use std::io::Write;
@@ -12,6 +14,8 @@ use std::io::Write;
 pub const MAX_LAYERS: usize = 5;
 /// Compressed bytes fed to the first layer per step.
 const SLICE: usize = 1024;
+/// The most a br or zstd layer produces per step.
+const STEP_OUT: usize = 64 * 1024;
 
 /// Why a body could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,8 +46,128 @@ enum Layer {
     Gzip(flate2::write::MultiGzDecoder<Vec<u8>>),
     /// Deflate: zlib-wrapped or raw, decided by the first two bytes (as aiohttp does).
     Deflate(Option<DeflateKind>, Vec<u8>),
-    Brotli(Box<brotli::DecompressorWriter<Vec<u8>>>),
-    Zstd(Box<zstd::stream::write::Decoder<'static, Vec<u8>>>),
+    Brotli(Box<Bounded<BrotliStream>>),
+    Zstd(Box<Bounded<zstd::stream::raw::Decoder<'static>>>),
+}
+
+type BrotliState = brotli::BrotliState<
+    brotli::HeapAlloc<u8>,
+    brotli::HeapAlloc<u32>,
+    brotli::HeapAlloc<brotli::HuffmanCode>,
+>;
+
+/// brotli's streaming state and whether its stream has ended.
+struct BrotliStream {
+    state: BrotliState,
+    ended: bool,
+}
+
+/// A decoder that produces at most [`STEP_OUT`] bytes per step: the input it has not
+/// consumed yet is `held` for the next step.
+struct Bounded<D> {
+    decoder: D,
+    held: Vec<u8>,
+    /// Where a step decodes to (allocated on first use, kept for the body).
+    scratch: Vec<u8>,
+    /// The decoder may have more output for the input already consumed.
+    more_out: bool,
+    /// A zstd frame was started and not finished.
+    in_frame: bool,
+}
+
+impl<D> Bounded<D> {
+    fn new(decoder: D) -> Self {
+        Bounded {
+            decoder,
+            held: Vec::new(),
+            scratch: Vec::new(),
+            more_out: false,
+            in_frame: false,
+        }
+    }
+
+    fn is_holding(&self) -> bool {
+        !self.held.is_empty() || self.more_out
+    }
+
+    fn scratch(&mut self) -> &mut [u8] {
+        if self.scratch.is_empty() {
+            self.scratch = vec![0; STEP_OUT];
+        }
+        &mut self.scratch
+    }
+}
+
+impl Bounded<BrotliStream> {
+    /// One step over `held` (after appending `input`).
+    fn step(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), DecodeError> {
+        self.held.extend_from_slice(input);
+        if self.decoder.ended {
+            if self.held.is_empty() {
+                return Ok(());
+            }
+            return Err(DecodeError::Corrupt(
+                "data after the end of the br stream".into(),
+            ));
+        }
+        self.scratch();
+        let (mut avail_in, mut in_offset) = (self.held.len(), 0);
+        let (mut avail_out, mut out_offset, mut total) = (STEP_OUT, 0, 0);
+        let stream = &mut self.decoder;
+        let result = brotli::BrotliDecompressStream(
+            &mut avail_in,
+            &mut in_offset,
+            &self.held,
+            &mut avail_out,
+            &mut out_offset,
+            &mut self.scratch,
+            &mut total,
+            &mut stream.state,
+        );
+        out.extend_from_slice(&self.scratch[..out_offset]);
+        self.held.drain(..in_offset);
+        self.more_out = false;
+        match result {
+            brotli::BrotliResult::ResultSuccess => {
+                stream.ended = true;
+                if !self.held.is_empty() {
+                    return Err(DecodeError::Corrupt(
+                        "data after the end of the br stream".into(),
+                    ));
+                }
+            }
+            brotli::BrotliResult::NeedsMoreInput => {}
+            brotli::BrotliResult::NeedsMoreOutput => self.more_out = true,
+            brotli::BrotliResult::ResultFailure => {
+                return Err(DecodeError::Corrupt("invalid br data".into()))
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Bounded<zstd::stream::raw::Decoder<'static>> {
+    /// One step over `held` (after appending `input`).
+    fn step(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), DecodeError> {
+        use zstd::stream::raw::{InBuffer, Operation, OutBuffer};
+        self.held.extend_from_slice(input);
+        self.scratch();
+        let mut src = InBuffer::around(&self.held);
+        let mut dst = OutBuffer::around(&mut self.scratch[..]);
+        let hint = self.decoder.run(&mut src, &mut dst).map_err(corrupt);
+        let (consumed, produced) = (src.pos(), dst.pos());
+        out.extend_from_slice(&self.scratch[..produced]);
+        self.held.drain(..consumed);
+        let hint = hint?;
+        // A full output may leave more for the input already taken.
+        self.more_out = produced == STEP_OUT;
+        if consumed > 0 || produced > 0 {
+            // 0: the frame is complete. (A call that moved nothing reports the size of
+            // a next frame's header even between frames: it says nothing.)
+            self.in_frame = hint != 0;
+        }
+        Ok(())
+    }
 }
 
 enum DeflateKind {
@@ -60,16 +184,33 @@ impl Layer {
         Some(Ok(match name {
             "gzip" | "x-gzip" => Layer::Gzip(flate2::write::MultiGzDecoder::new(Vec::new())),
             "deflate" => Layer::Deflate(None, Vec::new()),
-            "br" => Layer::Brotli(Box::new(brotli::DecompressorWriter::new(Vec::new(), 4096))),
-            "zstd" => match zstd::stream::write::Decoder::new(Vec::new()) {
-                Ok(d) => Layer::Zstd(Box::new(d)),
+            "br" => Layer::Brotli(Box::new(Bounded::new(BrotliStream {
+                state: BrotliState::new(
+                    brotli::HeapAlloc::default(),
+                    brotli::HeapAlloc::default(),
+                    brotli::HeapAlloc::default(),
+                ),
+                ended: false,
+            }))),
+            "zstd" => match zstd::stream::raw::Decoder::new() {
+                Ok(d) => Layer::Zstd(Box::new(Bounded::new(d))),
                 Err(e) => return Some(Err(corrupt(e))),
             },
             _ => return None,
         }))
     }
 
-    /// Feed `input`, appending whatever it decodes to `out`.
+    /// True when a bounded layer still holds input (or output) for another step.
+    fn is_holding(&self) -> bool {
+        match self {
+            Layer::Brotli(b) => b.is_holding(),
+            Layer::Zstd(b) => b.is_holding(),
+            Layer::Gzip(_) | Layer::Deflate(..) => false,
+        }
+    }
+
+    /// Feed `input`, appending what it decodes to `out` (a bounded layer: one step's
+    /// worth, holding the rest).
     fn write(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), DecodeError> {
         match self {
             Layer::Gzip(d) => {
@@ -104,14 +245,8 @@ impl Layer {
                     }
                 }
             }
-            Layer::Brotli(d) => {
-                d.write_all(input).map_err(corrupt)?;
-                out.append(d.get_mut());
-            }
-            Layer::Zstd(d) => {
-                d.write_all(input).map_err(corrupt)?;
-                out.append(d.get_mut());
-            }
+            Layer::Brotli(b) => b.step(input, out)?,
+            Layer::Zstd(b) => b.step(input, out)?,
         }
         Ok(())
     }
@@ -134,14 +269,8 @@ impl Layer {
                 d.flush().map_err(corrupt)?;
                 out.append(d.get_mut());
             }
-            Layer::Brotli(d) => {
-                d.flush().map_err(corrupt)?;
-                out.append(d.get_mut());
-            }
-            Layer::Zstd(d) => {
-                d.flush().map_err(corrupt)?;
-                out.append(d.get_mut());
-            }
+            // Nothing buffered: what they hold is input, taken by the next steps.
+            Layer::Brotli(_) | Layer::Zstd(_) => {}
         }
         Ok(())
     }
@@ -170,16 +299,16 @@ impl Layer {
                 d.try_finish().map_err(corrupt)?;
                 out.append(d.get_mut());
             }
-            Layer::Brotli(d) => {
-                d.flush().map_err(corrupt)?;
-                out.append(d.get_mut());
-                // DecompressorWriter::close reports an incomplete stream.
-                d.close().map_err(|_| truncated())?;
-                out.append(d.get_mut());
+            // Called once nothing is held (see Decoder::finish): the stream must be whole.
+            Layer::Brotli(b) => {
+                if !b.decoder.ended {
+                    return Err(truncated());
+                }
             }
-            Layer::Zstd(d) => {
-                d.flush().map_err(corrupt)?;
-                out.append(d.get_mut());
+            Layer::Zstd(b) => {
+                if b.in_frame {
+                    return Err(truncated());
+                }
             }
         }
         Ok(())
@@ -251,7 +380,7 @@ impl Decoder {
 
     /// True while queued input has not been decoded yet.
     pub fn has_pending(&self) -> bool {
-        self.consumed < self.pending.len()
+        self.consumed < self.pending.len() || self.layers.iter().any(Layer::is_holding)
     }
 
     /// Decode queued input until it is used up or about `limit` bytes were produced.
@@ -260,10 +389,14 @@ impl Decoder {
         let start = out.len();
         let mut ran = false;
         while self.has_pending() && out.len() - start < limit {
-            let end = (self.consumed + SLICE).min(self.pending.len());
-            let slice = self.pending[self.consumed..end].to_vec();
-            self.consumed = end;
-            self.run(&slice, out)?;
+            if self.layers.iter().any(Layer::is_holding) {
+                self.run(&[], out)?; // what a bounded layer holds goes first
+            } else {
+                let end = (self.consumed + SLICE).min(self.pending.len());
+                let slice = self.pending[self.consumed..end].to_vec();
+                self.consumed = end;
+                self.run(&slice, out)?;
+            }
             ran = true;
         }
         if !self.has_pending() {
@@ -313,6 +446,7 @@ impl Decoder {
         self.decode(out, usize::MAX)?;
         let count = self.layers.len();
         for i in 0..count {
+            self.decode(out, usize::MAX)?; // what the layers before passed on and is held
             let mut flushed = Vec::new();
             self.layers[i].finish(&mut flushed)?;
             // Whatever a layer flushes goes through the layers after it.

@@ -643,7 +643,11 @@ fn decoding_each_encoding_and_stacked() {
         let wire = response_with(name, &body);
         let (events, reusable) = run(plain(), &[&wire], false);
         assert_eq!(body_of(&events), original, "{name}");
-        assert!(matches!(events.last(), Some(Event::End(_))), "{name}");
+        assert!(
+            matches!(events.last(), Some(Event::End(_))),
+            "{name}: {:?}",
+            events.last()
+        );
         assert!(reusable);
     }
     // Not decoded when not asked.
@@ -704,7 +708,11 @@ fn an_empty_body_is_empty_whatever_its_encoding() {
         let wire = response_with(name, b"");
         let (events, reusable) = run(plain(), &[&wire], false);
         assert!(body_of(&events).is_empty(), "{name}");
-        assert!(matches!(events.last(), Some(Event::End(_))), "{name}");
+        assert!(
+            matches!(events.last(), Some(Event::End(_))),
+            "{name}: {:?}",
+            events.last()
+        );
         assert!(reusable, "{name}");
         let chunked = format!("HTTP/1.1 200 OK\r\nContent-Encoding: {name}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
         let (events, _) = run(plain(), &[chunked.as_bytes()], false);
@@ -724,13 +732,19 @@ fn decoding_is_split_invariant() {
 
 #[test]
 fn truncated_or_corrupt_compressed_bodies_are_errors() {
-    let full = gzip(&vec![7u8; 100_000]);
-    for body in [&full[..full.len() - 10], &full[..20]] {
-        let (events, _) = run(plain(), &[&response_with("gzip", body)], false);
-        assert_eq!(
-            error_of(&events).map(ProtocolError::kind),
-            Some("decode_error")
-        );
+    let original: Vec<u8> = (0..50_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    let zstd = zstd::encode_all(&original[..], 3).unwrap();
+    for (name, full) in [("gzip", gzip(&original)), ("zstd", zstd)] {
+        for body in [&full[..full.len() - 6], &full[..20]] {
+            let (events, reusable) = run(plain(), &[&response_with(name, body)], false);
+            assert_eq!(
+                error_of(&events).map(ProtocolError::kind),
+                Some("decode_error"),
+                "{name} cut to {} bytes",
+                body.len()
+            );
+            assert!(!reusable);
+        }
     }
     let (events, _) = run(
         plain(),
@@ -754,16 +768,29 @@ fn truncated_or_corrupt_compressed_bodies_are_errors() {
 
 #[test]
 fn bomb_output_is_bounded_per_call_and_capped() {
-    let bomb = gzip(&vec![0u8; 100 << 20]); // 100 MiB of zeros, ~100 KB compressed
-    let wire = response_with("gzip", &bomb);
+    // 32 MiB of zeros: ~32 KB as gzip; a few hundred bytes as br or zstd, which
+    // expand a single 1 KiB input slice a million-fold.
+    let zeros = vec![0u8; 32 << 20];
+    let br = {
+        let mut out = Vec::new();
+        brotli::BrotliCompress(&mut &zeros[..], &mut out, &Default::default()).unwrap();
+        out
+    };
+    let zstd = zstd::encode_all(&zeros[..], 3).unwrap();
+    for (name, bomb) in [("gzip", gzip(&zeros)), ("br", br), ("zstd", zstd)] {
+        assert_bomb_is_bounded(name, &response_with(name, &bomb));
+    }
+}
+
+fn assert_bomb_is_bounded(name: &str, wire: &[u8]) {
     let mut c = conn(plain());
     let mut events = Vec::new();
-    c.receive(&wire, &mut events);
+    c.receive(wire, &mut events);
     let first: usize = events
         .iter()
         .map(|e| if let Event::Data(d) = e { d.len() } else { 0 })
         .sum();
-    assert!(first <= 5 << 20, "one call produced {first} bytes");
+    assert!(first <= 5 << 20, "{name}: one call produced {first} bytes");
     assert!(events
         .iter()
         .all(|e| !matches!(e, Event::Data(d) if d.len() > 256 * 1024)));
@@ -777,17 +804,32 @@ fn bomb_output_is_bounded_per_call_and_capped() {
             .sum::<usize>();
         events = more;
     }
-    assert_eq!(total, 100 << 20);
-    assert!(matches!(events.last(), Some(Event::End(_))));
+    assert_eq!(total, 32 << 20, "{name}");
+    assert!(
+        matches!(events.last(), Some(Event::End(_))),
+        "{name}: {:?}",
+        events.last()
+    );
 
     let capped = RequestOptions {
         max_decompressed_size: Some(1 << 20),
         ..plain()
     };
-    let (events, _) = run(capped, &[&wire], false);
+    let mut c = conn(capped);
+    let mut events = Vec::new();
+    c.receive(wire, &mut events);
+    let produced: usize = events
+        .iter()
+        .map(|e| if let Event::Data(d) = e { d.len() } else { 0 })
+        .sum();
+    assert!(
+        produced <= 2 << 20,
+        "{name}: {produced} bytes decoded past a 1 MiB cap"
+    );
     assert_eq!(
         error_of(&events).map(ProtocolError::kind),
-        Some("decompressed_too_large")
+        Some("decompressed_too_large"),
+        "{name}"
     );
 }
 
