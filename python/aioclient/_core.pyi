@@ -100,11 +100,13 @@ class Connection:
         decompress: bool,
         max_decompressed_size: Optional[int],
         read_until_eof: bool = True,
+        upgrade: bool = False,
     ) -> bytes:
         """Bytes to write for a request head (from encode_head) and small body.
 
         With ``read_until_eof=False`` a response framed by neither Content-Length nor
-        chunked coding has an empty body and closes the connection."""
+        chunked coding has an empty body and closes the connection. Only with
+        ``upgrade`` (the request carries Upgrade) does a 101 switch protocols."""
     def send_body(self, data: bytes, last: bool = False) -> bytes:
         """Bytes to write for a piece of a streamed body."""
     def send_raw(self, data: bytes) -> bytes:

@@ -413,12 +413,14 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         expect_continue: bool = False,
         read_until_eof: bool = True,
         body_follows: bool = False,
+        upgrade: bool = False,
     ) -> asyncio.Future[Any]:
         """Write a pre-encoded request head (and small body); return the head waiter.
 
         ``body_follows``: the body is written next (``write_body``); ``sock_read`` starts
         once it is all sent (``start_read_timer``), as in aiohttp: a slow upload is
-        not a silent server."""
+        not a silent server. ``upgrade``: the request carries ``Upgrade`` (only then
+        does a 101 switch the connection to another protocol)."""
         if self._exception is not None:
             raise self._exception
         waiter = self._loop.create_future()
@@ -427,7 +429,7 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
             self.continue_waiter = self._loop.create_future()
         self._request_chunked = chunked
         data = self._conn.send_request(
-            head, body, no_body, connect, chunked, decompress, max_decompressed_size, read_until_eof
+            head, body, no_body, connect, chunked, decompress, max_decompressed_size, read_until_eof, upgrade
         )
         self.transport.write(data)  # type: ignore[union-attr]
         if self._read_timeout is not None and not body_follows:

@@ -373,6 +373,7 @@ class ClientRequest:
             read_until_eof=self.read_until_eof,
             expect_continue=self.expect100,
             body_follows=not inline,
+            upgrade="Upgrade" in self.headers,
         )
         if on_headers_sent is not None:
             await on_headers_sent()

@@ -414,6 +414,43 @@ async def test_iter_chunks_marks_the_end_of_each_http_chunk(aiohttp_server, paus
             assert [item async for item in resp.content.iter_chunks()] == [(b"not chunked", False)]
 
 
+async def test_a_101_nobody_asked_for_ends_the_response_at_its_head() -> None:
+    # A server switching protocols unasked (no Upgrade in the request): as aiohttp, the
+    # response is the 101 without a body, at once; unlike aiohttp, its connection is
+    # not reused (what follows is no HTTP).
+    connections = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        while True:
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            if len(connections) == 1:
+                writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\nRAW")
+            else:
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with aioclient.ClientSession() as session:
+            async with asyncio.timeout(5):
+                async with session.get(f"http://127.0.0.1:{port}/") as resp:
+                    assert resp.status == 101
+                    assert await resp.read() == b""
+                async with session.get(f"http://127.0.0.1:{port}/") as resp:
+                    assert await resp.read() == b"ok"
+        assert len(connections) == 2
+    finally:
+        for writer in connections:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
 async def test_read_of_a_body_of_tiny_chunks_stays_small_in_memory() -> None:
     # A server flushing a byte at a time: read() must not hold an object per chunk
     # (aiohttp's read() joins what each read brought, so stays near the body's size).

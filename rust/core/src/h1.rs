@@ -57,6 +57,10 @@ pub struct RequestOptions {
     pub head: bool,
     /// The request was CONNECT: a 2xx answer turns the connection into a tunnel.
     pub connect: bool,
+    /// The request asked to switch protocols (it carried `Upgrade`): a 101 answer turns
+    /// the connection into that protocol's pipe. A 101 nobody asked for ends the
+    /// response at its head, and the connection is not reused.
+    pub upgrade: bool,
     /// Decode the body per Content-Encoding.
     pub decompress: bool,
     /// Fail once the decoded body passes this many bytes.
@@ -828,8 +832,13 @@ impl Connection {
         // Rule 1: HEAD, 1xx, 204 and 304 responses end at the head.
         let no_body =
             self.opts.head || status == 204 || status == 304 || (100..200).contains(&status);
-        // Rule 2: a 2xx to CONNECT, and 101, switch to a tunnel / another protocol.
-        let upgrade = status == 101 || (self.opts.connect && (200..300).contains(&status));
+        // Rule 2: a 2xx to CONNECT, and a 101 to a request that asked for it, switch to a
+        // tunnel / another protocol.
+        let upgrade = (status == 101 && self.opts.upgrade)
+            || (self.opts.connect && (200..300).contains(&status));
+        if status == 101 && !upgrade {
+            keep_alive = false; // switched to a protocol nobody asked for: not HTTP after it
+        }
         let mut framing = None;
         let mut chunked = false;
         if !no_body && !upgrade {

@@ -278,14 +278,25 @@ fn informational_responses_are_reported_not_final() {
 
 #[test]
 fn upgrade_and_connect_become_raw_pipes() {
-    let mut c = conn(plain());
+    let wire = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi";
+    let upgrade = RequestOptions {
+        upgrade: true,
+        ..plain()
+    };
+    let mut c = conn(upgrade);
     let mut events = Vec::new();
-    c.receive(
-        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi",
-        &mut events,
-    );
+    c.receive(wire, &mut events);
     assert!(c.is_upgraded());
     assert_eq!(events.last(), Some(&Event::Data(b"\x81\x02hi".to_vec())));
+    // A 101 to a request that asked for no upgrade: a response without a body, and a
+    // connection never reused (what follows is not HTTP).
+    let mut c = conn(plain());
+    let mut events = Vec::new();
+    c.receive(wire, &mut events);
+    assert!(!c.is_upgraded());
+    assert!(matches!(&events[0], Event::Head(h) if h.status == 101 && !h.keep_alive));
+    assert!(matches!(events.last(), Some(Event::End(_))));
+    assert!(!c.reusable());
     let opts = RequestOptions {
         connect: true,
         ..plain()

@@ -424,6 +424,7 @@ impl HandlerBase {
             decompress,
             max_decompressed_size,
             true,
+            false, // a plain request: no upgrade asked
         )?;
         transport.call_method1(py, intern!(py, "write"), (wire,))?;
         if slf.borrow().read_timeout.is_some() {

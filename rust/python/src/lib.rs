@@ -528,7 +528,7 @@ impl Connection {
 
     /// Write a request: a head from `encode_head` plus an optional small body.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (head, body, no_body, connect, chunked, decompress, max_decompressed_size, read_until_eof=true))]
+    #[pyo3(signature = (head, body, no_body, connect, chunked, decompress, max_decompressed_size, read_until_eof=true, upgrade=false))]
     fn send_request<'py>(
         &mut self,
         py: Python<'py>,
@@ -540,10 +540,12 @@ impl Connection {
         decompress: bool,
         max_decompressed_size: Option<u64>,
         read_until_eof: bool,
+        upgrade: bool,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let opts = RequestOptions {
             head: no_body,
             connect,
+            upgrade,
             decompress,
             max_decompressed_size,
             body_needs_framing: !read_until_eof,
