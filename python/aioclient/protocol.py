@@ -157,8 +157,9 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         self._request_chunked = False
         self._pending_hold = False
         self._raw_pipe = False
-        # A final response came instead of 100 Continue: the request body was never
-        # sent, so the server may still be waiting for it. Never reused.
+        # The request body was not all sent (a final response came instead of 100
+        # Continue, or the upload broke off after an early response), so the server
+        # may still be waiting for the rest of it. Never reused.
         self._body_withheld = False
 
     # -- state ---------------------------------------------------------------
