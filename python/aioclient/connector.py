@@ -204,9 +204,6 @@ async def _handshake(proto: ResponseHandler, key: ConnectionKey, ssl: SSLSetting
         raise
 
 
-_NO_STALE: List[Any] = []  # checkout's "nothing stale" (never appended to)
-
-
 class _Pool:
     """Idle connections, limits and waiters: bookkeeping only, no I/O."""
 
@@ -219,27 +216,6 @@ class _Pool:
         self.in_use = 0
         self.in_use_per_key: Dict[ConnectionKey, int] = {}
         self.waiters: Deque[Tuple[ConnectionKey, asyncio.Future[None]]] = deque()
-
-    def checkout(self, key: ConnectionKey, now: float, keepalive: float) -> Tuple[Optional[ResponseHandler], List[ResponseHandler]]:
-        """Take (and count as in use) the most recently used live idle connection for
-        ``key``; also the stale ones found on the way, to close.
-
-        An emptied list stays in ``idle`` (the key is likely used again soon);
-        ``expired`` drops it.
-        """
-        stale: List[ResponseHandler] = _NO_STALE
-        conns = self.idle.get(key)
-        while conns:
-            proto = conns.pop()
-            if proto.reusable and now - proto.idle_since < keepalive:
-                self.in_use += 1  # acquire(key), inline: this is every pooled request
-                if self.limit_per_host:
-                    self.in_use_per_key[key] = self.in_use_per_key.get(key, 0) + 1
-                return proto, stale
-            if stale is _NO_STALE:
-                stale = []
-            stale.append(proto)
-        return None, stale
 
     def has_room(self, key: ConnectionKey) -> bool:
         if self.limit and self.in_use >= self.limit:
@@ -486,18 +462,26 @@ class BaseConnector:
             self.release(proto, reusable=False)
 
     def _take_idle(self, key: ConnectionKey) -> Optional[ResponseHandler]:
-        """An idle pooled connection for ``key``, acquired; ``None`` if there is none."""
+        """The most recently used live idle connection for ``key``, acquired; ``None``
+        if there is none. Stale ones found on the way are closed.
+
+        An emptied list stays in the pool's ``idle`` (the key is likely used again
+        soon); ``_Pool.expired`` drops it.
+        """
         pool = self._pool
-        if not pool.idle.get(key):
-            return None
-        proto, stale = pool.checkout(key, monotonic(), self._keepalive_timeout)
-        for old in stale:
-            self._forget(old)
-            old.close()
-        if proto is not None:
-            proto.acquired = True
-            proto.lease += 1
-        return proto
+        conns = pool.idle.get(key)
+        while conns:
+            proto = conns.pop()
+            if proto.reusable and monotonic() - proto.idle_since < self._keepalive_timeout:
+                pool.in_use += 1  # pool.acquire(key), inline: this is every pooled request
+                if pool.limit_per_host:
+                    pool.in_use_per_key[key] = pool.in_use_per_key.get(key, 0) + 1
+                proto.acquired = True
+                proto.lease += 1
+                return proto
+            self._forget(proto)
+            proto.close()
+        return None
 
     async def _wait_for_room(self, key: ConnectionKey, traces: Optional[List["Trace"]]) -> None:
         waiter: asyncio.Future[None] = self._loop.create_future()
@@ -553,16 +537,17 @@ class BaseConnector:
             and proto in self._all
             and proto.reusable
         )
+        pool = self._pool
         if keep:
             proto.idle_since = monotonic()
-            self._pool.release(key, proto)
+            pool.release(key, proto)
             if self._cleanup_handle is None and self._keepalive_timeout != math.inf:
                 self._cleanup_handle = self._loop.call_later(self._keepalive_timeout, self._cleanup)
         else:
-            self._pool.release(key)
+            pool.release(key)
             self._forget(proto)
             proto.close()
-        if self._pool.waiters:
+        if pool.waiters:
             self._wake_waiter()
 
     def _forget(self, proto: ResponseHandler) -> None:

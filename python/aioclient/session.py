@@ -838,7 +838,10 @@ class ClientSession:
             deadline.watch(resp)
         if self._raise_for_status:
             resp.raise_for_status()
-        return _entered(context, resp)
+        if context is not None:  # _entered(context, resp), inline: this is every request
+            context._resp = resp
+            resp._in_context = True
+        return resp
 
     async def _follow_from_fast(self, method: str, plan: _FastPlan, resp: ClientResponse, deadline: Optional[_Deadline]) -> Optional[ClientResponse]:
         """The first hop of a redirect taken by the fast path: the rest of the chain is
