@@ -44,6 +44,12 @@ _ProtocolError = _core.ProtocolError
 # connections can share it. Reads then allocate nothing. (asyncio's own reads make a
 # 256 KiB ``bytes`` each time, which glibc may serve with mmap, mremap and munmap plus
 # page faults, depending on the heap.)
+def _gathers(transport: Any) -> bool:
+    """Whether ``transport.writelines`` sends its buffers without joining them first
+    (uvloop's writev, asyncio's sendmsg from Python 3.12); the base class joins."""
+    return type(transport).writelines is not asyncio.WriteTransport.writelines
+
+
 _READ_BUFFER_SIZE = 256 * 1024
 _read_buffers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, bytearray]" = weakref.WeakKeyDictionary()
 _read_buffers_lock = threading.Lock()
@@ -415,13 +421,18 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         read_until_eof: bool = True,
         body_follows: bool = False,
         upgrade: bool = False,
+        first_piece: Optional[bytes] = None,
     ) -> asyncio.Future[Any]:
         """Write a pre-encoded request head (and small body); return the head waiter.
 
         ``body_follows``: the body is written next (``write_body``); ``sock_read`` starts
         once it is all sent (``start_read_timer``), as in aiohttp: a slow upload is
-        not a silent server. ``upgrade``: the request carries ``Upgrade`` (only then
-        does a 101 switch the connection to another protocol)."""
+        not a silent server. ``first_piece``: the body's first piece, written as
+        ``write_body`` would, with the head in one system call where the transport
+        gathers buffers without copying them (uvloop; Python 3.12+): the server gets
+        the head and the body together, as aiohttp sends them. ``upgrade``: the request
+        carries ``Upgrade`` (only then does a 101 switch the connection to another
+        protocol)."""
         if self._exception is not None:
             raise self._exception
         waiter = self._loop.create_future()
@@ -432,7 +443,13 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         data = self._conn.send_request(
             head, body, no_body, connect, chunked, decompress, max_decompressed_size, read_until_eof, upgrade
         )
-        self.transport.write(data)  # type: ignore[union-attr]
+        transport = self.transport
+        if first_piece and not self._tls and not chunked and _gathers(transport):
+            transport.writelines((data, first_piece))  # type: ignore[union-attr]
+        else:
+            transport.write(data)  # type: ignore[union-attr]
+            if first_piece:
+                self.write_body(first_piece)
         if self._read_timeout is not None and not body_follows:
             self._reschedule_read_timer()
         return waiter

@@ -362,6 +362,9 @@ class ClientRequest:
             and not isinstance(body, Payload)
             and len(small) <= _SMALL_BODY
         )
+        # A large bytes body goes out with the head (``first_piece``) unless it must
+        # wait for 100 Continue.
+        large = small if small and not inline and not self.expect100 and not isinstance(body, Payload) else None
         waiter = proto.send_request(
             head,
             small if inline and small else None,
@@ -374,6 +377,7 @@ class ClientRequest:
             expect_continue=self.expect100,
             body_follows=not inline,
             upgrade="Upgrade" in self.headers,
+            first_piece=large,
         )
         if on_headers_sent is not None:
             await on_headers_sent()
@@ -392,12 +396,13 @@ class ClientRequest:
             if isinstance(body, Payload):
                 await self._send_payload(proto, body, chunked, on_chunk_sent, limit)
             else:
-                # A large bytes body: one write (the transport buffers what the socket
-                # cannot take at once), then wait for the buffer to drain.
-                if small:
+                # A large bytes body, sent with the head (``large``) or after 100
+                # Continue in one write (the transport buffers what the socket cannot
+                # take at once); then wait for the buffer to drain.
+                if small and large is None:
                     proto.write_body(small)
-                    if on_chunk_sent is not None:
-                        await on_chunk_sent(small)
+                if small and on_chunk_sent is not None:
+                    await on_chunk_sent(small)
                 proto.write_body(b"", last=True)
                 await proto.drain()
         except (ClientOSError, ClientConnectionResetError, ServerDisconnectedError):

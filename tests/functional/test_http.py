@@ -1454,6 +1454,37 @@ def test_large_body_read_whole_under_uvloop() -> None:
     uvloop.run(main())
 
 
+def test_large_post_under_uvloop_goes_out_with_its_head_and_whole() -> None:
+    # uvloop gathers the head and a large body into one writev (no join): the server
+    # must read exactly the body, on a connection that then carries the next request.
+    blob = bytes(range(256)) * 2048  # 512 KiB: above the size sent inline with the head
+    seen = []
+
+    async def upload(request: web.Request) -> web.Response:
+        body = await request.read()
+        seen.append((request.headers["Content-Length"], body == blob))
+        return web.Response(text=str(len(body)))
+
+    async def main() -> None:
+        runner = web.AppRunner(_app(upload=upload), handle_signals=False, shutdown_timeout=0.5)
+        await runner.setup()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        await web.SockSite(runner, sock).start()
+        try:
+            connector = aioclient.TCPConnector(limit=1)
+            async with aioclient.ClientSession(connector=connector) as session:
+                for data in (blob, bytearray(blob), blob):
+                    async with session.post(f"http://127.0.0.1:{sock.getsockname()[1]}/upload", data=data) as r:
+                        assert await r.text() == str(len(blob))
+                assert len(connector._all) == 1  # one connection carried all three
+        finally:
+            await runner.cleanup()
+
+    uvloop.run(main())
+    assert seen == [(str(len(blob)), True)] * 3
+
+
 async def test_a_body_ending_while_its_stream_is_paused_leaves_the_connection_readable(aiohttp_server) -> None:
     # The last part of the body arrives in one read that overfills the stream (which
     # pauses reading) and ends the response: the pooled connection must read again.
