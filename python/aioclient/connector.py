@@ -916,11 +916,12 @@ class TCPConnector(BaseConnector):
         proxy_key = ConnectionKey(
             proxy.raw_host or "", proxy.port, proxy.scheme == "https", proxy_ssl, None, None, None
         )
-        # Failing to reach the proxy names the proxy (host, port, message), as in aiohttp.
+        # Failing to reach the proxy names the proxy (host, port, message), as in aiohttp;
+        # failing to resolve its name is a ClientConnectorDNSError there too.
         try:
             addrs = await self._resolve_host(proxy_key.host, proxy.port or 80, traces)
         except OSError as exc:
-            raise ClientProxyConnectionError(proxy_key, exc) from exc  # type: ignore[arg-type]
+            raise ClientConnectorDNSError(proxy_key, exc) from exc  # type: ignore[arg-type]
         try:
             proto = await self._open(proxy_key, addrs)
         except ClientConnectorError as exc:

@@ -505,3 +505,14 @@ async def test_ipv6_literal_urls_and_local_addr_of_the_other_family() -> None:
         with pytest.raises(aioclient.ClientConnectorError) as refused:
             await session.get(f"http://[::1]:{port}/")
     assert str(refused.value) == f"Cannot connect to host ::1:{port} ssl:default [Connect call failed ('::1', {port}, 0, 0)]"
+
+
+async def test_a_proxy_name_that_does_not_resolve_is_a_dns_error(dns_server) -> None:
+    resolver = AsyncResolver(nameservers=[f"127.0.0.1:{dns_server.port}"])
+    async with aioclient.ClientSession(connector=aioclient.TCPConnector(resolver=resolver)) as session:
+        for target in ("http://origin.invalid/", "https://origin.invalid/"):
+            with pytest.raises(aioclient.ClientConnectorDNSError) as info:  # as aiohttp
+                await session.get(target, proxy="http://proxy.invalid:3128")
+            assert (info.value.host, info.value.port) == ("proxy.invalid", 3128)
+            assert str(info.value).startswith("Cannot connect to host proxy.invalid:3128 ssl:default [")
+    await resolver.close()
