@@ -40,6 +40,7 @@ from .exceptions import (
     ClientProxyConnectionError,
     ClientOSError,
     ConnectionTimeoutError,
+    InvalidUrlClientError,
     ServerDisconnectedError,
     ServerFingerprintMismatch,
     UnixClientConnectorError,
@@ -48,7 +49,7 @@ from .helpers import deadline
 from .protocol import ResponseHandler
 from .resolver import AbstractResolver, DefaultResolver, ResolveResult
 from .socks import SOCKS_SCHEMES, socks_handshake
-from .tls import Fingerprint, SSLSettings, TlsInfo, engine_config, normalize_ssl
+from .tls import SSLSettings, TlsInfo, engine_config, merge_ssl_params
 
 if TYPE_CHECKING:
     from .auth import BasicAuth
@@ -66,6 +67,9 @@ __all__ = (
 )
 
 SocketFactoryType = Callable[[Tuple[Any, ...]], socket.socket]
+
+# The URL schemes a connector accepts (aiohttp's ``allowed_protocol_schema_set``).
+HIGH_LEVEL_SCHEMA_SET = frozenset({"", "http", "https", "ws", "wss"})
 
 
 class Connection:
@@ -204,6 +208,11 @@ async def _handshake(proto: ResponseHandler, key: ConnectionKey, ssl: SSLSetting
         raise
 
 
+# asyncio leaks closed SSL transports only on these Pythons (cpython#118960): elsewhere
+# enable_cleanup_closed has nothing to do, and aiohttp warns that it is ignored.
+_NEEDS_CLEANUP_CLOSED = (3, 13, 0) <= sys.version_info < (3, 13, 1) or sys.version_info < (3, 12, 8)
+
+
 class _Pool:
     """Idle connections, limits and waiters: bookkeeping only, no I/O."""
 
@@ -300,6 +309,9 @@ class BaseConnector:
 
     _abort_ssl_on_close = True  # see TCPConnector's ssl_shutdown_timeout
 
+    #: The URL schemes requests through this connector may use.
+    allowed_protocol_schema_set = HIGH_LEVEL_SCHEMA_SET
+
     _closed = True  # while __init__ has not finished, __del__ has nothing to do
 
     def __init__(
@@ -334,6 +346,15 @@ class BaseConnector:
         self._all: Set[ResponseHandler] = set()
         self._closing: Set[ResponseHandler] = set()  # see _forget
         self._cleanup_handle: Optional[asyncio.TimerHandle] = None
+        if enable_cleanup_closed and not _NEEDS_CLEANUP_CLOSED:
+            warnings.warn(
+                "enable_cleanup_closed ignored because "
+                "https://github.com/python/cpython/pull/118960 is fixed "
+                f"in Python version {sys.version_info}",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            enable_cleanup_closed = False
         self._cleanup_closed = enable_cleanup_closed  # kept for API compatibility
         self._timeout_ceil_threshold = timeout_ceil_threshold
         self._closed = False
@@ -350,6 +371,17 @@ class BaseConnector:
         loop.call_exception_handler({"connector": self, "message": "Unclosed connector"})
         for proto in list(self._all):
             proto.abort()
+
+    def __enter__(self) -> "BaseConnector":
+        warnings.warn(
+            '"with Connector():" is deprecated, use "async with Connector():" instead',
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._close()
 
     async def __aenter__(self) -> "BaseConnector":
         return self
@@ -576,14 +608,16 @@ class BaseConnector:
 
     # -- closing -------------------------------------------------------------
 
-    async def close(self) -> None:
-        """Close every connection and return once their transports are closed."""
-        waiters = self._close()
+    async def close(self, *, abort_ssl: bool = False) -> None:
+        """Close every connection and return once their transports are closed.
+
+        ``abort_ssl``: drop TLS connections without the close_notify exchange."""
+        waiters = self._close(abort_ssl=abort_ssl)
         if waiters:
             # Bounded: a peer that never finishes the TLS close cannot hold us here.
             await asyncio.wait(waiters, timeout=2.0)
 
-    def _close(self) -> List["asyncio.Future[None]"]:
+    def _close(self, *, abort_ssl: bool = False) -> List["asyncio.Future[None]"]:
         if self._closed:
             return []
         self._closed = True
@@ -597,7 +631,8 @@ class BaseConnector:
             in_use = proto.acquired and not proto.upgraded
             error = ClientConnectionError("Connector is closed.") if in_use else None
             transport = proto.transport
-            if self._abort_ssl_on_close and transport is not None and transport.get_extra_info("sslcontext") is not None:
+            abort = abort_ssl or self._abort_ssl_on_close
+            if abort and transport is not None and transport.get_extra_info("sslcontext") is not None:
                 proto.close(error, abort=True)
             else:
                 proto.close(error)
@@ -648,11 +683,8 @@ class _DNSCache:
             del self._entries[next(iter(self._entries))]  # oldest first
 
     def clear(self, host: Optional[str] = None, port: Optional[int] = None) -> None:
-        if host is None:
+        if host is None or port is None:
             self._entries.clear()
-        elif port is None:
-            for k in [k for k in self._entries if k[0] == host]:
-                del self._entries[k]
         else:
             self._entries.pop((host, port), None)
 
@@ -679,6 +711,8 @@ def _interleave(addrs: List[ResolveResult], interleave: int) -> List[ResolveResu
 
 class TCPConnector(BaseConnector):
     """Connections over TCP, with optional TLS (``ssl=``) and a DNS cache."""
+
+    allowed_protocol_schema_set = HIGH_LEVEL_SCHEMA_SET | frozenset({"tcp"})
 
     def __init__(
         self,
@@ -720,13 +754,7 @@ class TCPConnector(BaseConnector):
             loop=loop,
             timeout_ceil_threshold=timeout_ceil_threshold,
         )
-        if not verify_ssl:
-            ssl = False
-        if fingerprint is not None:
-            ssl = Fingerprint(fingerprint)
-        if ssl_context is not None:
-            ssl = ssl_context
-        self._ssl: SSLSettings = normalize_ssl(ssl)
+        self._ssl: SSLSettings = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         # As aiohttp: closing drops Python-ssl connections without waiting for the
         # peer's close_notify, unless a (deprecated) ssl_shutdown_timeout asks to wait.
         self._abort_ssl_on_close = ssl_shutdown_timeout is _sentinel or not ssl_shutdown_timeout
@@ -758,23 +786,27 @@ class TCPConnector(BaseConnector):
         return self._ssl
 
     def clear_dns_cache(self, host: Optional[str] = None, port: Optional[int] = None) -> None:
-        """Forget cached addresses: all, a host's, or one (host, port)."""
-        if port is not None and host is None:
+        """Forget cached addresses: all of them, or those of one (host, port)."""
+        if (host is None) != (port is None):
             raise ValueError("either both host and port or none of them are allowed")
         self._dns_cache.clear(host, port)
 
-    async def close(self) -> None:
+    async def close(self, *, abort_ssl: bool = False) -> None:
         """Close every connection, lookups in flight, and the resolver if this connector
-        made it."""
+        made it; ``abort_ssl``: drop TLS connections without the close_notify exchange."""
         for lookup in list(self._resolving.values()):
             lookup.cancel()
-        await super().close()
+        await super().close(abort_ssl=abort_ssl)
         if self._resolver_owner:
             await self._resolver.close()
 
     # -- resolving -----------------------------------------------------------
 
     async def _resolve_host(self, host: str, port: int, traces: Optional[List["Trace"]]) -> List[ResolveResult]:
+        if ":" not in host and host.replace(".", "").isdigit() and not _is_canonical_ipv4(host):
+            # As aiohttp: 2130706433, 127.1 or 0177.0.0.1 would reach an address that a
+            # policy looking at the host as written would not recognise.
+            raise InvalidUrlClientError(host, "is not a canonical IPv4 address")
         if _is_ip(host):
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             return [ResolveResult(hostname=host, host=host, port=port, family=family, proto=0, flags=0)]
@@ -870,11 +902,12 @@ class TCPConnector(BaseConnector):
         proxy_key = ConnectionKey(
             proxy.raw_host or "", proxy.port, proxy.scheme == "https", proxy_ssl, None, None, None
         )
-        # Failing to reach the proxy names the proxy (host, port, message), as in aiohttp.
+        # Failing to reach the proxy names the proxy (host, port, message), as in aiohttp;
+        # failing to resolve its name is a ClientConnectorDNSError there too.
         try:
             addrs = await self._resolve_host(proxy_key.host, proxy.port or 80, traces)
         except OSError as exc:
-            raise ClientProxyConnectionError(proxy_key, exc) from exc  # type: ignore[arg-type]
+            raise ClientConnectorDNSError(proxy_key, exc) from exc  # type: ignore[arg-type]
         try:
             proto = await self._open(proxy_key, addrs)
         except ClientConnectorError as exc:
@@ -1051,7 +1084,8 @@ class TCPConnector(BaseConnector):
                     return await self._connect_one(addr)
                 except OSError as exc:
                     errors.append(exc)
-            raise _connect_error(key, errors)
+            error = _connect_error(key, errors)
+            raise error from error.os_error
         return await self._staggered(key, addrs, delay, errors)
 
     async def _staggered(self, key: ConnectionKey, addrs: List[ResolveResult], delay: float, errors: List[OSError]) -> socket.socket:
@@ -1075,7 +1109,8 @@ class TCPConnector(BaseConnector):
                         winner = task.result()
                         return winner
                     errors.append(exc)  # type: ignore[arg-type]
-            raise _connect_error(key, errors)
+            error = _connect_error(key, errors)
+            raise error from error.os_error
         finally:
             for task in tasks:
                 task.cancel()
@@ -1106,7 +1141,7 @@ class TCPConnector(BaseConnector):
         try:
             sock.setblocking(False)
             if self._local_addr is not None:
-                sock.bind(self._local_addr)
+                self._bind_local(sock, family)
             await self._loop.sock_connect(sock, address)
             if sock.family in (socket.AF_INET, socket.AF_INET6):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -1114,6 +1149,21 @@ class TCPConnector(BaseConnector):
         except BaseException:
             sock.close()
             raise
+
+    def _bind_local(self, sock: socket.socket, family: int) -> None:
+        """Bind to ``local_addr`` before connecting; its failure reads as aiohttp's."""
+        local = self._local_addr
+        assert local is not None
+        local_family = socket.AF_INET6 if ":" in local[0] else socket.AF_INET
+        if local_family != family:  # a local address of the other family is no use here
+            raise OSError(f"no matching local address with {family=} found")
+        if local_family == socket.AF_INET6:
+            local = (local[0], local[1], *local[2:4], 0, 0)[:4]  # type: ignore[assignment]
+        try:
+            sock.bind(local)
+        except OSError as exc:
+            message = f"error while attempting to bind on address {local!r}: {(exc.strerror or '').lower()}"
+            raise OSError(exc.errno, message) from None
 
 
 def _connect_error(key: ConnectionKey, errors: List[OSError]) -> ClientConnectorError:
@@ -1123,6 +1173,15 @@ def _connect_error(key: ConnectionKey, errors: List[OSError]) -> ClientConnector
     return ClientConnectorError(
         key,  # type: ignore[arg-type]
         OSError(errors[0].errno, "Multiple exceptions: " + ", ".join(str(e) for e in errors) if model else model),
+    )
+
+
+def _is_canonical_ipv4(host: str) -> bool:
+    """True for a dotted quad of decimal octets without leading zeros."""
+    parts = host.split(".")
+    return len(parts) == 4 and all(
+        1 <= len(part) <= 3 and part.isascii() and part.isdigit() and (part == "0" or part[0] != "0") and int(part) <= 255
+        for part in parts
     )
 
 
@@ -1165,6 +1224,8 @@ class _PathConnector(BaseConnector):
 class UnixConnector(_PathConnector):
     """HTTP over a Unix domain socket at ``path`` (the URL's host is only sent as Host)."""
 
+    allowed_protocol_schema_set = HIGH_LEVEL_SCHEMA_SET | frozenset({"unix"})
+
     async def _create_connection(self, key: ConnectionKey, traces: Optional[List["Trace"]], timeout: Any) -> ResponseHandler:
         limit = timeout.sock_connect if timeout is not None else None
         try:
@@ -1182,6 +1243,8 @@ class UnixConnector(_PathConnector):
 
 class NamedPipeConnector(_PathConnector):
     """HTTP over a Windows named pipe; needs the Proactor event loop."""
+
+    allowed_protocol_schema_set = HIGH_LEVEL_SCHEMA_SET | frozenset({"npipe"})
 
     def __init__(self, path: str, *args: Any, loop: Optional[asyncio.AbstractEventLoop] = None, **kwargs: Any) -> None:
         loop = loop or asyncio.get_running_loop()

@@ -97,13 +97,17 @@ class AsyncResolver(AbstractResolver):
     Install it with ``pip install aioclient[speedups]``.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, loop: Optional[asyncio.AbstractEventLoop] = None, *args: Any, **kwargs: Any) -> None:
+        """``loop`` first, as in aiohttp; the other arguments (``nameservers=``, ...)
+        go to ``aiodns.DNSResolver``."""
         try:
             import aiodns
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise RuntimeError(
                 "AsyncResolver needs aiodns: pip install 'aioclient[speedups]'"
             ) from exc
+        if loop is not None:
+            kwargs["loop"] = loop
         self._resolver = aiodns.DNSResolver(*args, **kwargs)
 
     async def resolve(
@@ -117,8 +121,9 @@ class AsyncResolver(AbstractResolver):
                 flags=socket.AI_ADDRCONFIG,
             )
         except aiodns.error.DNSError as exc:
+            # As aiohttp: c-ares' message, no errno (its codes are not getaddrinfo's).
             message = exc.args[1] if len(exc.args) >= 2 else "DNS lookup failed"
-            raise OSError(socket.EAI_NONAME, message) from exc
+            raise OSError(None, message) from exc
         results: List[ResolveResult] = []
         for node in answer.nodes:
             address: Any = node.addr
@@ -139,7 +144,7 @@ class AsyncResolver(AbstractResolver):
                 )
             )
         if not results:
-            raise OSError(socket.EAI_NONAME, f"Could not resolve host {host!r}")
+            raise OSError(None, "DNS lookup failed")
         return results
 
     async def close(self) -> None:

@@ -39,6 +39,7 @@ from .exceptions import (
     ClientConnectionResetError,
     ClientResponseError,
     ClientOSError,
+    ConnectionTimeoutError,
     InvalidURL,
     InvalidUrlClientError,
     NonHttpUrlClientError,
@@ -50,12 +51,13 @@ from .payload import Payload
 from .redirects import BODY_HEADERS, CREDENTIAL_HEADERS, REDIRECT_STATUSES, next_hop
 from .request import IDEMPOTENT_METHODS, ClientRequest, RequestInfo, build_body, validate_url
 from .response import _NOOP_AWAITABLE, ClientResponse, HttpVersion11
-from .tls import normalize_ssl
+from .tls import merge_ssl_params
 
 __all__ = ("ClientSession", "request")
 
 _HTTP_SCHEMES = frozenset({"http", "https"})
 _WS_SCHEMES = frozenset({"ws", "wss"})
+_DEFAULT_SCHEMES = _HTTP_SCHEMES | _WS_SCHEMES
 
 
 class _Deadline:
@@ -554,22 +556,17 @@ class ClientSession:
             url = self._build_url(str_or_url)
         except ValueError as exc:
             raise InvalidUrlClientError(str_or_url) from exc
-        if url.scheme and url.scheme not in _HTTP_SCHEMES and url.scheme not in _WS_SCHEMES:
-            raise NonHttpUrlClientError(url)  # mailto:, file:, ... (before the host check, as aiohttp)
+        allowed = getattr(self._connector, "allowed_protocol_schema_set", _DEFAULT_SCHEMES)
+        if url.scheme and url.scheme not in allowed:
+            # mailto:, file:, ... (before the host check, as aiohttp); a connector may
+            # allow more (UnixConnector: unix://, TCPConnector: tcp://), as in aiohttp.
+            raise NonHttpUrlClientError(url)
         if not url.absolute or not url.raw_host:
             raise InvalidUrlClientError(url)
         validate_url(url)
         if params:
             url = url.extend_query(params)
-        ssl = normalize_ssl(ssl)
-        if verify_ssl is False:
-            ssl = False
-        if fingerprint is not None:
-            from .tls import Fingerprint
-
-            ssl = Fingerprint(fingerprint)
-        if ssl_context is not None:
-            ssl = ssl_context
+        ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         if ssl is True:
             ssl = getattr(self._connector, "_ssl", True)
 
@@ -967,7 +964,7 @@ class _Sender:
         connector = session._connector
         if connector is None:
             raise RuntimeError("Session is closed")
-        if req.url.scheme not in _HTTP_SCHEMES and req.method != "GET":
+        if req.url.scheme in _WS_SCHEMES and req.method != "GET":
             raise NonHttpUrlClientError(req.url)
         body = req._body  # bytes as given (the fast writes), or a Payload
         head, chunked = req.encode_head(body)  # validation happens here, before connecting
@@ -989,7 +986,13 @@ class _Sender:
 
     async def _connect(self, connector: BaseConnector, key: ConnectionKey, req: ClientRequest) -> Any:
         timeout = self._timeout
-        return await connector.connect(key, self._traces, timeout)
+        try:
+            return await connector.connect(key, self._traces, timeout)
+        except ConnectionTimeoutError as exc:
+            # As aiohttp: whatever timed out (the pool wait, DNS, the TCP connect, a
+            # proxy, a Unix socket), the message names the request's URL.
+            url = req.url.with_fragment(None) if req.url.raw_fragment else req.url
+            raise ConnectionTimeoutError(f"Connection timeout to host {url}") from (exc.__cause__ or exc)
 
     async def _exchange(self, proto: Any, connector: BaseConnector, req: ClientRequest, head: bytes, chunked: bool, body: Any) -> ClientResponse:
         session = self._session

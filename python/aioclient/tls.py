@@ -12,11 +12,12 @@ import asyncio
 import os
 import ssl as _ssl
 import tempfile
+import warnings
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import _core
 
-__all__ = ("Fingerprint", "SSLSettings", "TlsInfo", "normalize_ssl")
+__all__ = ("Fingerprint", "SSLSettings", "TlsInfo", "normalize_ssl", "merge_ssl_params")
 
 
 class Fingerprint:
@@ -72,9 +73,38 @@ def normalize_ssl(value: Any) -> SSLSettings:
     if isinstance(value, (Fingerprint, _ssl.SSLContext)):
         return value
     raise TypeError(
-        "ssl should be SSLContext, Fingerprint, or bool, "
+        "ssl should be SSLContext, bool, Fingerprint or None, "
         f"got {value!r} instead."
     )
+
+
+_EXCLUSIVE = "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
+
+
+def merge_ssl_params(ssl: Any, verify_ssl: Optional[bool], ssl_context: Optional[_ssl.SSLContext], fingerprint: Optional[bytes]) -> SSLSettings:
+    """``ssl=`` and its deprecated spellings (``verify_ssl=False``, ``ssl_context=``,
+    ``fingerprint=``) as one setting, as aiohttp merges them: each deprecated one warns,
+    and giving two is a ``ValueError``."""
+    if ssl is None:
+        ssl = True
+    if verify_ssl is not None and not verify_ssl:
+        warnings.warn("verify_ssl is deprecated, use ssl=False instead", DeprecationWarning, stacklevel=3)
+        if ssl is not True:
+            raise ValueError(_EXCLUSIVE)
+        ssl = False
+    if ssl_context is not None:
+        warnings.warn("ssl_context is deprecated, use ssl=context instead", DeprecationWarning, stacklevel=3)
+        if ssl is not True:
+            raise ValueError(_EXCLUSIVE)
+        ssl = ssl_context
+    if fingerprint is not None:
+        warnings.warn(
+            "fingerprint is deprecated, use ssl=Fingerprint(fingerprint) instead", DeprecationWarning, stacklevel=3
+        )
+        if ssl is not True:
+            raise ValueError(_EXCLUSIVE)
+        ssl = Fingerprint(fingerprint)
+    return normalize_ssl(ssl)
 
 
 def engine_config(ssl: SSLSettings) -> Any:
