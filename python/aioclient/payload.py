@@ -240,6 +240,21 @@ class Payload:
         """Yield the body in non-empty pieces of at most :data:`CHUNK_SIZE` bytes."""
         raise NotImplementedError
 
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        """The body as text (a logging middleware's ``request.body.decode()``), as aiohttp.
+
+        A file is read here, blocking (as in aiohttp: not for the event loop with large
+        files), and rewound when sent. ``TypeError`` for a payload that cannot be
+        replayed: reading it here would leave nothing to send.
+        """
+        return self._read_all().decode(encoding, errors)
+
+    def _read_all(self) -> bytes:
+        """The whole body at once, synchronously."""
+        raise TypeError(
+            f"Unable to decode {type(self).__name__}: it cannot be read in advance without consuming it"
+        )
+
     async def as_bytes(self) -> bytes:
         """The whole body at once (for digest ``auth-int``, or a test).
 
@@ -291,6 +306,9 @@ class BytesPayload(Payload):
             yield piece
 
     async def as_bytes(self) -> bytes:
+        return self._value  # type: ignore[no-any-return]
+
+    def _read_all(self) -> bytes:
         return self._value  # type: ignore[no-any-return]
 
     def close(self) -> _Done:
@@ -424,6 +442,21 @@ class IOBasePayload(Payload):
     def _read(self, n: int) -> bytes:
         data = self._value.read(n)
         return b"" if data is None else bytes(data)
+
+    def _read_all(self) -> bytes:
+        if self._consumed:
+            raise RuntimeError(f"{type(self).__name__} has been consumed or closed and cannot be sent again")
+        self._rewind()
+        remaining = self._size
+        chunks = []
+        while remaining is None or remaining > 0:
+            chunk = self._read(CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining))
+            if not chunk:
+                break
+            if remaining is not None:
+                remaining -= len(chunk)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         if self._consumed:

@@ -63,3 +63,52 @@ async def test_multipart_writer(aiohttp_server) -> None:
                 seen = await r.json()
     assert seen["fields"]["field"] == "value"
     assert seen["fields"]["doc"] == '{"k": 1}'
+
+
+async def test_a_middleware_can_decode_any_replayable_body(aiohttp_server, tmp_path) -> None:
+    # A logging middleware's ``request.body.decode()`` (aiohttp's Payload.decode) works
+    # for files, forms and multipart bodies, and what it reads is what the server gets.
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(body=await request.read())
+
+    app = web.Application()
+    app.router.add_post("/echo", echo)
+    server = await aiohttp_server(app)
+    upload = tmp_path / "notes.txt"
+    upload.write_text("line one\nline two\n")
+    logged = []
+
+    async def log_body(request: aioclient.ClientRequest, handler):
+        logged.append(request.body.decode("latin-1"))  # the deflated part is not UTF-8
+        return await handler(request)
+
+    def bodies():
+        yield open(upload, "rb")
+        yield io.BytesIO(b"in memory")
+        form = aioclient.FormData({"a": "1"})
+        form.add_field("file", open(upload, "rb"))
+        yield form
+        writer = aioclient.MultipartWriter("mixed")
+        writer.append("plain")
+        writer.append("encoded", {"Content-Transfer-Encoding": "base64"})
+        writer.append(io.BytesIO(b"zz"), {"Content-Encoding": "deflate"})
+        nested = aioclient.MultipartWriter("related")
+        nested.append_json({"k": "v"})
+        writer.append(nested)
+        yield writer
+
+    async with aioclient.ClientSession(middlewares=(log_body,)) as session:
+        for data in bodies():
+            async with session.post(server.make_url("/echo"), data=data) as r:
+                received = await r.read()
+            assert logged.pop() == received.decode("latin-1")
+        assert b'{"k": "v"}' in received  # the last body was the whole writer, nested one included
+
+        async def stream():
+            yield b"once"
+
+        try:
+            async with session.post(server.make_url("/echo"), data=stream()):
+                raise AssertionError("decode() of a one-pass body must fail")
+        except TypeError as exc:
+            assert "Unable to decode AsyncIterablePayload" in str(exc)
