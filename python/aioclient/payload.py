@@ -146,6 +146,28 @@ class _Done:
 _DONE = _Done()
 
 
+class _QueueWriter:
+    """The stream writer an aiohttp-style ``Payload.write(writer)`` is given: each
+    ``write`` waits until the previous piece has been taken."""
+
+    __slots__ = ("_queue",)
+
+    def __init__(self, queue: "asyncio.Queue[Any]") -> None:
+        self._queue = queue
+
+    async def write(self, chunk: Any) -> None:
+        """Hand ``chunk`` (bytes-like) to the request."""
+        if chunk:
+            await self._queue.put(bytes(chunk))
+
+    async def write_eof(self, chunk: Any = b"") -> None:
+        """Hand the last ``chunk``; the body ends when ``write()`` returns."""
+        await self.write(chunk)
+
+    async def drain(self) -> None:
+        """Nothing to wait for: ``write`` already waits for its piece to be taken."""
+
+
 class Payload:
     """A request body: default Content-Type, size, part headers and its bytes, streamed.
 
@@ -236,9 +258,40 @@ class Payload:
 
     # -- the bytes ---------------------------------------------------------------------
 
-    def iter_chunks(self) -> AsyncIterator[bytes]:
-        """Yield the body in non-empty pieces of at most :data:`CHUNK_SIZE` bytes."""
-        raise NotImplementedError
+    async def iter_chunks(self) -> AsyncIterator[bytes]:
+        """Yield the body in non-empty pieces of at most :data:`CHUNK_SIZE` bytes.
+
+        A subclass written for aiohttp, with ``async def write(self, writer)`` instead,
+        works as it is: what it writes is yielded piece by piece, and it waits for each
+        piece to be taken (constant memory, as with aiohttp's stream writer).
+        """
+        if getattr(self, "write", None) is None:
+            raise NotImplementedError(f"{type(self).__name__} must define iter_chunks() or aiohttp's write(writer)")
+        queue: "asyncio.Queue[Any]" = asyncio.Queue(maxsize=1)
+        end = object()
+
+        async def produce() -> None:
+            try:
+                await self.write(_QueueWriter(queue))  # type: ignore[attr-defined]
+            finally:
+                await queue.put(end)
+
+        task = asyncio.ensure_future(produce())
+        try:
+            while True:
+                data = await queue.get()
+                if data is end:
+                    break
+                for piece in _split(data):
+                    yield piece
+            await task  # the payload's own error, if it failed
+        finally:
+            if not task.done():
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         """The body as text (a logging middleware's ``request.body.decode()``), as aiohttp.

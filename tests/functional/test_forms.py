@@ -112,3 +112,45 @@ async def test_a_middleware_can_decode_any_replayable_body(aiohttp_server, tmp_p
                 raise AssertionError("decode() of a one-pass body must fail")
         except TypeError as exc:
             assert "Unable to decode AsyncIterablePayload" in str(exc)
+
+
+async def test_a_payload_subclass_written_for_aiohttp_is_sent(aiohttp_server) -> None:
+    # aiohttp's Payload subclasses implement ``async def write(self, writer)``; one ported
+    # as it is streams its writes, alone or as a multipart part.
+    async def echo(request: web.Request) -> web.Response:
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            part = await reader.next()
+            return web.json_response({"type": part.headers["Content-Type"], "body": (await part.read()).decode()})
+        return web.json_response({"type": request.content_type, "body": (await request.read()).decode()})
+
+    app = web.Application()
+    app.router.add_post("/echo", echo)
+    server = await aiohttp_server(app)
+
+    class Lines(aioclient.payload.Payload):
+        def __init__(self, lines, fail: bool = False) -> None:
+            super().__init__(lines, content_type="text/x-lines")
+            self.fail = fail
+
+        async def write(self, writer) -> None:
+            for line in self._value:
+                await writer.write(line.encode() + b"\n")
+                if self.fail:
+                    raise RuntimeError("the source broke")
+            await writer.write_eof(b"end\n")
+
+    lines = [f"line {i}" * 1000 for i in range(20)]  # over a megabyte, in 20 writes
+    expected = "".join(f"{line}\n" for line in lines) + "end\n"
+    async with aioclient.ClientSession() as session:
+        async with session.post(server.make_url("/echo"), data=Lines(lines)) as r:
+            assert await r.json() == {"type": "text/x-lines", "body": expected}
+        writer = aioclient.MultipartWriter("mixed")
+        writer.append(Lines(lines))
+        async with session.post(server.make_url("/echo"), data=writer) as r:
+            assert await r.json() == {"type": "text/x-lines", "body": expected}
+        try:
+            async with session.post(server.make_url("/echo"), data=Lines(lines, fail=True)):
+                raise AssertionError("a failing payload must fail the request")
+        except aioclient.ClientConnectionError as exc:
+            assert "the source broke" in str(exc)
