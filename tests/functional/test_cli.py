@@ -10,11 +10,12 @@ import sys
 from aiohttp import web
 
 
-async def _run(*args: str, raw: bool = False) -> subprocess.CompletedProcess:
+async def _run(*args: str, raw: bool = False, env: dict | None = None) -> subprocess.CompletedProcess:
     import asyncio
 
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "aioclient", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        sys.executable, "-m", "aioclient", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=None if env is None else dict(os.environ, **env),
     )
     out, err = await proc.communicate()
     return subprocess.CompletedProcess(args, proc.returncode, out if raw else out.decode(), err.decode())
@@ -124,6 +125,10 @@ async def test_cli_prints_any_body_without_a_traceback(aiohttp_server) -> None:
     assert result.stdout.endswith(b"\n\n\x89PNG\r\n\x1a\n\x00\xff\xfe")  # the bytes as received
     result = await _run(str(server.make_url("/latin1")))
     assert result.stdout.endswith("\n\ncaf\u00e9\n")
+    # An output that cannot hold the text (an ASCII terminal) gets it escaped, not a failure.
+    result = await _run(str(server.make_url("/latin1")), env={"PYTHONIOENCODING": "ascii"})
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.endswith("\n\ncaf\\xe9\n")
 
 
 async def test_cli_bad_arguments_are_usage_errors() -> None:
