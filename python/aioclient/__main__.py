@@ -157,6 +157,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     method, url = _split_words(parser, args.words, args.json is not None or args.data is not None)
     kwargs = _request_kwargs(parser, args)
+    if "://" not in url:
+        url = "http://" + url  # `aioclient localhost:8080/x`, as curl and httpie read it
     if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
         # Text the output's encoding cannot hold (a header's raw bytes, "é" on an ASCII
         # terminal) is escaped, not a failure halfway through the response.

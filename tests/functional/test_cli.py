@@ -100,6 +100,8 @@ async def test_cli_exit_status_follows_the_http_status(aiohttp_server) -> None:
         assert result.stderr == ""
     result = await _run(str(server.make_url("/404")), "-o", os.devnull)
     assert result.returncode == 4
+    result = await _run(f"127.0.0.1:{server.url.port}/200")  # no scheme: http://, as curl
+    assert (result.returncode, result.stdout.split("\n")[0]) == (0, "HTTP/1.1 200 OK")
 
 
 async def test_cli_prints_any_body_without_a_traceback(aiohttp_server) -> None:
