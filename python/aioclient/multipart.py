@@ -187,7 +187,18 @@ class MultipartWriter(Payload):
     def consumed(self) -> bool:
         return self._consumed or any(part.consumed for part, _, _ in self._parts)
 
-    async def _pieces(self) -> AsyncIterator[bytes]:
+    async def write(self, writer: Any, close_boundary: bool = True) -> None:
+        """Write the body to ``writer`` (anything with ``async write(bytes)``), as aiohttp;
+        without the closing boundary line for ``close_boundary=False``."""
+        if close_boundary:
+            await super().write(writer)
+            return
+        self._check_sendable()
+        async for piece in self._pieces(close_boundary=False):
+            if piece:
+                await writer.write(piece)
+
+    async def _pieces(self, close_boundary: bool = True) -> AsyncIterator[bytes]:
         boundary = self._boundary
         for part, encoding, te_encoding in self._parts:
             yield b"--" + boundary + b"\r\n" + part._binary_headers
@@ -197,7 +208,8 @@ class MultipartWriter(Payload):
             async for chunk in body:
                 yield chunk
             yield b"\r\n"
-        yield b"--" + boundary + b"--\r\n"
+        if close_boundary:
+            yield b"--" + boundary + b"--\r\n"
 
     def _read_all(self) -> bytes:
         # The body as sent (every part read synchronously), for decode().

@@ -265,14 +265,14 @@ class Payload:
         works as it is: what it writes is yielded piece by piece, and it waits for each
         piece to be taken (constant memory, as with aiohttp's stream writer).
         """
-        if getattr(self, "write", None) is None:
+        if type(self).write is Payload.write:
             raise NotImplementedError(f"{type(self).__name__} must define iter_chunks() or aiohttp's write(writer)")
         queue: "asyncio.Queue[Any]" = asyncio.Queue(maxsize=1)
         end = object()
 
         async def produce() -> None:
             try:
-                await self.write(_QueueWriter(queue))  # type: ignore[attr-defined]
+                await self.write(_QueueWriter(queue))
             finally:
                 await queue.put(end)
 
@@ -293,6 +293,29 @@ class Payload:
                 except asyncio.CancelledError:
                     pass
 
+    async def write(self, writer: Any) -> None:
+        """Write the body to ``writer`` (anything with ``async write(bytes)``), as
+        aiohttp's ``Payload.write`` does: to serialise a payload by hand."""
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(self, writer: Any, content_length: Optional[int]) -> None:
+        """Write at most ``content_length`` bytes of the body to ``writer`` (all of it
+        for None), as aiohttp's ``Payload.write_with_length``."""
+        chunks = self.iter_chunks()
+        try:
+            async for chunk in chunks:
+                if content_length is not None:
+                    chunk = chunk[:content_length]
+                    content_length -= len(chunk)
+                if chunk:
+                    await writer.write(chunk)
+                if content_length == 0:
+                    break
+        finally:
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         """The body as text (a logging middleware's ``request.body.decode()``), as aiohttp.
 
@@ -308,8 +331,9 @@ class Payload:
             f"Unable to decode {type(self).__name__}: it cannot be read in advance without consuming it"
         )
 
-    async def as_bytes(self) -> bytes:
-        """The whole body at once (for digest ``auth-int``, or a test).
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        """The whole body at once (for digest ``auth-int``, or a test); the arguments
+        are aiohttp's, and a body is already bytes.
 
         Raises ``TypeError`` for a payload that cannot be replayed: reading it here
         would leave nothing to send.
@@ -358,7 +382,7 @@ class BytesPayload(Payload):
         for piece in _split(self._value):
             yield piece
 
-    async def as_bytes(self) -> bytes:
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
         return self._value  # type: ignore[no-any-return]
 
     def _read_all(self) -> bytes:

@@ -154,3 +154,35 @@ async def test_a_payload_subclass_written_for_aiohttp_is_sent(aiohttp_server) ->
                 raise AssertionError("a failing payload must fail the request")
         except aioclient.ClientConnectionError as exc:
             assert "the source broke" in str(exc)
+
+
+async def test_a_body_serialised_by_hand_with_aiohttps_write(aiohttp_server) -> None:
+    # aiohttp code serialises a payload itself with ``await payload.write(writer)`` (or
+    # ``write_with_length``, ``as_bytes(encoding, errors)``), e.g. to sign it first.
+    server = await aiohttp_server(await _form_app())
+
+    class Sink:
+        def __init__(self) -> None:
+            self.data = bytearray()
+
+        async def write(self, chunk: bytes) -> None:
+            self.data += chunk
+
+    form = aioclient.FormData()
+    form.add_field("title", "signed")
+    form.add_field("file", io.BytesIO(b"file body"), filename="f.txt", content_type="text/plain")
+    writer = form()
+    sink = Sink()
+    await writer.write(sink)
+    assert bytes(sink.data) == await writer.as_bytes("utf-8", "strict")
+    unclosed = Sink()
+    await writer.write(unclosed, close_boundary=False)
+    assert bytes(sink.data) == bytes(unclosed.data) + f"--{writer.boundary}--\r\n".encode()
+    head = Sink()
+    await aioclient.payload.BytesPayload(b"0123456789").write_with_length(head, 4)
+    assert bytes(head.data) == b"0123"
+    async with aioclient.ClientSession() as session:
+        headers = {"Content-Type": writer.content_type}
+        async with session.post(server.make_url("/form"), data=bytes(sink.data), headers=headers) as r:
+            seen = await r.json()
+    assert seen["fields"] == {"title": "signed", "file": {"filename": "f.txt", "type": "text/plain", "body": "file body"}}
