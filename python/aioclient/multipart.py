@@ -187,7 +187,18 @@ class MultipartWriter(Payload):
     def consumed(self) -> bool:
         return self._consumed or any(part.consumed for part, _, _ in self._parts)
 
-    async def _pieces(self) -> AsyncIterator[bytes]:
+    async def write(self, writer: Any, close_boundary: bool = True) -> None:
+        """Write the body to ``writer`` (anything with ``async write(bytes)``), as aiohttp;
+        without the closing boundary line for ``close_boundary=False``."""
+        if close_boundary:
+            await super().write(writer)
+            return
+        self._check_sendable()
+        async for piece in self._pieces(close_boundary=False):
+            if piece:
+                await writer.write(piece)
+
+    async def _pieces(self, close_boundary: bool = True) -> AsyncIterator[bytes]:
         boundary = self._boundary
         for part, encoding, te_encoding in self._parts:
             yield b"--" + boundary + b"\r\n" + part._binary_headers
@@ -197,7 +208,23 @@ class MultipartWriter(Payload):
             async for chunk in body:
                 yield chunk
             yield b"\r\n"
-        yield b"--" + boundary + b"--\r\n"
+        if close_boundary:
+            yield b"--" + boundary + b"--\r\n"
+
+    def _read_all(self) -> bytes:
+        # The body as sent (every part read synchronously), for decode().
+        self._check_sendable()
+        boundary = self._boundary
+        out = []
+        for part, encoding, te_encoding in self._parts:
+            out.append(b"--" + boundary + b"\r\n" + part._binary_headers)
+            data = part._read_all()
+            if encoding or te_encoding:
+                data = _collect_ready(_encode(_one(data), encoding, te_encoding))
+            out.append(data)
+            out.append(b"\r\n")
+        out.append(b"--" + boundary + b"--\r\n")
+        return b"".join(out)
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         # Small pieces (boundaries, headers, short fields) are gathered into one write.
@@ -225,6 +252,27 @@ class MultipartWriter(Payload):
         for part, _, _ in self._parts:
             part.close()
         return _DONE
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _collect_ready(body: AsyncIterator[bytes]) -> bytes:
+    """Run an async iterator that never waits (its data is at hand) to the end, without
+    an event loop."""
+    out = []
+    while True:
+        step = body.__anext__()
+        try:
+            step.send(None)
+        except StopIteration as done:
+            out.append(done.value)
+            continue
+        except StopAsyncIteration:
+            return b"".join(out)
+        step.close()
+        raise RuntimeError("the part's body is not at hand")
 
 
 async def _encode(body: AsyncIterator[bytes], encoding: Optional[str], te_encoding: Optional[str]) -> AsyncIterator[bytes]:

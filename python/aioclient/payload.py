@@ -146,6 +146,28 @@ class _Done:
 _DONE = _Done()
 
 
+class _QueueWriter:
+    """The stream writer an aiohttp-style ``Payload.write(writer)`` is given: each
+    ``write`` waits until the previous piece has been taken."""
+
+    __slots__ = ("_queue",)
+
+    def __init__(self, queue: "asyncio.Queue[Any]") -> None:
+        self._queue = queue
+
+    async def write(self, chunk: Any) -> None:
+        """Hand ``chunk`` (bytes-like) to the request."""
+        if chunk:
+            await self._queue.put(bytes(chunk))
+
+    async def write_eof(self, chunk: Any = b"") -> None:
+        """Hand the last ``chunk``; the body ends when ``write()`` returns."""
+        await self.write(chunk)
+
+    async def drain(self) -> None:
+        """Nothing to wait for: ``write`` already waits for its piece to be taken."""
+
+
 class Payload:
     """A request body: default Content-Type, size, part headers and its bytes, streamed.
 
@@ -236,12 +258,82 @@ class Payload:
 
     # -- the bytes ---------------------------------------------------------------------
 
-    def iter_chunks(self) -> AsyncIterator[bytes]:
-        """Yield the body in non-empty pieces of at most :data:`CHUNK_SIZE` bytes."""
-        raise NotImplementedError
+    async def iter_chunks(self) -> AsyncIterator[bytes]:
+        """Yield the body in non-empty pieces of at most :data:`CHUNK_SIZE` bytes.
 
-    async def as_bytes(self) -> bytes:
-        """The whole body at once (for digest ``auth-int``, or a test).
+        A subclass written for aiohttp, with ``async def write(self, writer)`` instead,
+        works as it is: what it writes is yielded piece by piece, and it waits for each
+        piece to be taken (constant memory, as with aiohttp's stream writer).
+        """
+        if type(self).write is Payload.write:
+            raise NotImplementedError(f"{type(self).__name__} must define iter_chunks() or aiohttp's write(writer)")
+        queue: "asyncio.Queue[Any]" = asyncio.Queue(maxsize=1)
+        end = object()
+
+        async def produce() -> None:
+            try:
+                await self.write(_QueueWriter(queue))
+            finally:
+                await queue.put(end)
+
+        task = asyncio.ensure_future(produce())
+        try:
+            while True:
+                data = await queue.get()
+                if data is end:
+                    break
+                for piece in _split(data):
+                    yield piece
+            await task  # the payload's own error, if it failed
+        finally:
+            if not task.done():
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+
+    async def write(self, writer: Any) -> None:
+        """Write the body to ``writer`` (anything with ``async write(bytes)``), as
+        aiohttp's ``Payload.write`` does: to serialise a payload by hand."""
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(self, writer: Any, content_length: Optional[int]) -> None:
+        """Write at most ``content_length`` bytes of the body to ``writer`` (all of it
+        for None), as aiohttp's ``Payload.write_with_length``."""
+        chunks = self.iter_chunks()
+        try:
+            async for chunk in chunks:
+                if content_length is not None:
+                    chunk = chunk[:content_length]
+                    content_length -= len(chunk)
+                if chunk:
+                    await writer.write(chunk)
+                if content_length == 0:
+                    break
+        finally:
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        """The body as text (a logging middleware's ``request.body.decode()``), as aiohttp.
+
+        A file is read here, blocking (as in aiohttp: not for the event loop with large
+        files), and rewound when sent. ``TypeError`` for a payload that cannot be
+        replayed: reading it here would leave nothing to send.
+        """
+        return self._read_all().decode(encoding, errors)
+
+    def _read_all(self) -> bytes:
+        """The whole body at once, synchronously."""
+        raise TypeError(
+            f"Unable to decode {type(self).__name__}: it cannot be read in advance without consuming it"
+        )
+
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        """The whole body at once (for digest ``auth-int``, or a test); the arguments
+        are aiohttp's, and a body is already bytes.
 
         Raises ``TypeError`` for a payload that cannot be replayed: reading it here
         would leave nothing to send.
@@ -290,7 +382,10 @@ class BytesPayload(Payload):
         for piece in _split(self._value):
             yield piece
 
-    async def as_bytes(self) -> bytes:
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return self._value  # type: ignore[no-any-return]
+
+    def _read_all(self) -> bytes:
         return self._value  # type: ignore[no-any-return]
 
     def close(self) -> _Done:
@@ -424,6 +519,21 @@ class IOBasePayload(Payload):
     def _read(self, n: int) -> bytes:
         data = self._value.read(n)
         return b"" if data is None else bytes(data)
+
+    def _read_all(self) -> bytes:
+        if self._consumed:
+            raise RuntimeError(f"{type(self).__name__} has been consumed or closed and cannot be sent again")
+        self._rewind()
+        remaining = self._size
+        chunks = []
+        while remaining is None or remaining > 0:
+            chunk = self._read(CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining))
+            if not chunk:
+                break
+            if remaining is not None:
+                remaining -= len(chunk)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         if self._consumed:
