@@ -679,7 +679,7 @@ class BodyPartReader:
                 break
         if found >= 0 and found - start <= size:
             # The part ends here; the CRLF before the boundary line belongs to it.
-            content.unread_data(buf[found + 2 :])
+            content._unread_data(buf[found + 2 :])
             self._at_eof = True
             return buf[start:found]
         if found >= 0:
@@ -690,7 +690,7 @@ class BodyPartReader:
             end = min(start + size, len(buf))  # the body ended: return what came first
         else:
             raise ValueError("the multipart body ended inside a part, before its boundary")
-        content.unread_data(buf[end:])
+        content._unread_data(buf[end:])
         return buf[start:end]
 
     async def _read_counted(self, size: int) -> bytes:
@@ -724,7 +724,7 @@ class BodyPartReader:
             # The CRLF that ended the part was taken with the data: back it goes too.
             self._at_eof = False
             data += b"\r\n"
-        self._content.unread_data(data)
+        self._content._unread_data(data)
 
 
 class MultipartResponseWrapper:

@@ -80,6 +80,9 @@ _PAYLOAD_ERRORS = frozenset(
     }
 )
 
+# A body cut short: aiohttp's message names the cause by its repr.
+_INCOMPLETE = frozenset({"incomplete_body", "incomplete_chunked_body"})
+
 # The aiohttp exception each one is chained to (``ClientPayloadError.__cause__``).
 _PAYLOAD_CAUSES = {
     "incomplete_body": ContentLengthError,
@@ -116,6 +119,7 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         "_tls",
         "tls_info",
         "_tls_transport",
+        "_lost_with",
     )
 
     def __init__(
@@ -167,6 +171,8 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         # Continue, or the upload broke off after an early response), so the server
         # may still be waiting for the rest of it. Never reused.
         self._body_withheld = False
+        # The error the connection was lost with (for the body error it causes).
+        self._lost_with: Optional[BaseException] = None
 
     # -- state ---------------------------------------------------------------
 
@@ -184,6 +190,7 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         self._cancel_read_timer()
         transport, self.transport = self.transport, None
         if self._exception is None:
+            self._lost_with = exc
             try:
                 events = self._conn.receive_eof()
             except Exception as e:  # pragma: no cover - engine misuse
@@ -336,8 +343,13 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
 
         kind = event.kind
         if kind in _PAYLOAD_ERRORS and self.payload is not None:
-            error = ClientPayloadError(f"Response payload is not completed: {event.message}")
-            error.__cause__ = _PAYLOAD_CAUSES.get(kind, ContentEncodingError)(event.message)  # as aiohttp
+            cause = _PAYLOAD_CAUSES.get(kind, ContentEncodingError)(event.message)
+            # as aiohttp: the parser's error (its repr for a body cut short) as the cause
+            detail = repr(cause) if kind in _INCOMPLETE else event.message
+            if kind in _INCOMPLETE and self._lost_with is not None:
+                detail = f"{detail}. {self._lost_with!r}"  # not a clean close (a reset)
+            error = ClientPayloadError(f"Response payload is not completed: {detail}")
+            error.__cause__ = cause
             return error
         if kind == "closed_before_response":
             return ServerDisconnectedError()

@@ -231,7 +231,8 @@ class ClientResponse:
         head = self._head
         if head is not None:
             value = head.content_type
-            return value.decode("latin-1") if value is not None else ""
+            # decoded as the headers are (what aiohttp reads it from)
+            return value.decode("utf-8", "surrogateescape") if value is not None else ""
         return self.headers.get("Content-Type", "")
 
     @property
@@ -275,7 +276,9 @@ class ClientResponse:
         return self._closed or self._released or content.__class__ is bytes or content._eof  # type: ignore[union-attr]
 
     def __repr__(self) -> str:
-        return f"<ClientResponse({self.url}) [{self.status} {self.reason}]>"
+        """As aiohttp's: the status line, then the headers, each on its own line."""
+        reason = self.reason.encode("ascii", "backslashreplace").decode("ascii") if self.reason else "None"
+        return f"<ClientResponse({self.url}) [{self.status} {reason}]>\n{self.headers!s}\n"
 
     # -- body ------------------------------------------------------------------
 
@@ -311,7 +314,7 @@ class ClientResponse:
         if encoding:
             try:
                 return codecs.lookup(encoding).name
-            except LookupError:
+            except (LookupError, ValueError):  # unknown, or not encodable (a stray byte)
                 pass
         if mimetype.type == "application" and mimetype.subtype in ("json", "rdap"):
             return "utf-8"  # RFC 8259 §8.1 (and RFC 9083 for rdap)

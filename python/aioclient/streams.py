@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import warnings
 from typing import Any, AsyncIterator, Callable, Deque, List, Optional, Tuple
 
 from .http_exceptions import LineTooLong
@@ -59,6 +60,7 @@ class StreamReader:
         "_size",
         "_eof",
         "_waiter",
+        "_eof_waiter",
         "_exception",
         "_eof_callbacks",
         "_total_bytes",
@@ -86,6 +88,7 @@ class StreamReader:
         self._size = len(body) if body else 0  # unread bytes in _buffer
         self._eof = body is not None
         self._waiter: Optional[asyncio.Future[None]] = None
+        self._eof_waiter: Optional[asyncio.Future[None]] = None  # wait_eof()'s
         self._exception: Optional[BaseException] = None
         self._eof_callbacks: Optional[List[Callable[[], None]]] = None  # made on first use
         self._total_bytes = self._size
@@ -112,6 +115,9 @@ class StreamReader:
         self._exception = exc
         self._eof_callbacks = None
         self._wake()
+        waiter, self._eof_waiter = self._eof_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(exc)
 
     def on_eof(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once all data has been fed (now, if it already has)."""
@@ -126,6 +132,9 @@ class StreamReader:
         """No more data will come."""
         self._eof = True
         self._wake()
+        waiter, self._eof_waiter = self._eof_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
         callbacks, self._eof_callbacks = self._eof_callbacks, None
         if callbacks:
             for callback in callbacks:
@@ -134,6 +143,25 @@ class StreamReader:
     def is_eof(self) -> bool:
         """True once ``feed_eof`` was called."""
         return self._eof
+
+    async def wait_eof(self) -> None:
+        """Wait until all data has been fed (it stays readable); the stream's error if
+        it ends with one."""
+        if self._eof:
+            return
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        assert self._eof_waiter is None, "wait_eof() called while another coroutine waits for EOF"
+        waiter = self._eof_waiter = self._loop.create_future()
+        try:
+            await waiter
+        finally:
+            self._eof_waiter = None
+
+    def get_read_buffer_limits(self) -> Tuple[int, int]:
+        """``(low, high)``: reading pauses above ``high`` buffered bytes and resumes
+        below ``low`` (``read_bufsize`` and twice that)."""
+        return (self._limit, 2 * self._limit)
 
     def at_eof(self) -> bool:
         """True when all data was fed and read."""
@@ -357,7 +385,10 @@ class StreamReader:
 
     async def readuntil(self, separator: bytes = b"\n", *, max_size: Optional[int] = None) -> bytes:
         """Bytes up to and including ``separator`` (or to the end of the body);
-        ``LineTooLong`` beyond ``max_size`` bytes (by default twice ``read_bufsize``)."""
+        ``LineTooLong`` beyond ``max_size`` bytes (by default twice ``read_bufsize``).
+
+        As in aiohttp, a line too long is consumed by the error (to its separator when
+        that has arrived, else what has), so the next read goes on past it."""
         if not separator:
             raise ValueError("Separator should be at least one-byte string")
         limit = max_size or 2 * self._limit
@@ -375,11 +406,11 @@ class StreamReader:
                 if index >= 0:
                     end = index + len(separator)
                     if end > limit:
-                        raise LineTooLong(data[:100] + b"...", limit)
+                        raise LineTooLong(self._take(end)[:100] + b"...", limit)
                     return self._take(end)
                 start = max(0, len(data) - len(separator) + 1)
                 if len(data) > limit:
-                    raise LineTooLong(data[:100] + b"...", limit)
+                    raise LineTooLong(self._take(-1)[:100] + b"...", limit)
             if self._eof:
                 return self._take(-1) if self._buffer else b""
             await self._wait("readuntil")
@@ -393,7 +424,16 @@ class StreamReader:
         return self._take(n) if self._buffer else b""
 
     def unread_data(self, data: bytes) -> None:
-        """Put ``data`` back at the front of the buffer."""
+        """Put ``data`` back at the front of the buffer (deprecated, as in aiohttp)."""
+        warnings.warn(
+            "unread_data() is deprecated and will be removed in future releases (#3260)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self._unread_data(data)
+
+    def _unread_data(self, data: bytes) -> None:
+        """``unread_data`` without its warning (for the multipart reader)."""
         if data:
             self._unsplit_first()
             self._buffer.appendleft(data)
@@ -427,6 +467,7 @@ class EmptyStreamReader(StreamReader):
         self._size = 0
         self._eof = True
         self._waiter = None
+        self._eof_waiter = None
         self._exception = None
         self._eof_callbacks = None
         self._total_bytes = 0
@@ -446,7 +487,7 @@ class EmptyStreamReader(StreamReader):
     def feed_eof(self) -> None:
         pass
 
-    def unread_data(self, data: bytes) -> None:
+    def _unread_data(self, data: bytes) -> None:
         pass
 
 

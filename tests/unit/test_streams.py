@@ -61,7 +61,8 @@ async def test_line_and_exact_reads_after_a_partial_read() -> None:
     assert await reader.readexactly(3) == b"ghi"
     assert await reader.readuntil(b"\n") == b"jkl\n"
     assert await reader.read(1) == b"m"
-    reader.unread_data(b"M")
+    with pytest.warns(DeprecationWarning):
+        reader.unread_data(b"M")
     assert await reader.readchunk() == (b"M", False)
     assert await reader.read(3) == b"nop"
     assert await reader.readany() == b"qrstuvwxyz"

@@ -211,16 +211,14 @@ impl fmt::Display for ProtocolError {
                 expected: Some(n),
                 received,
             } => {
-                write!(f, "Not enough data to satisfy content length header: expected {n} bytes, got {received}")
-            }
-            ProtocolError::IncompleteBody {
-                expected: None,
-                received,
-            } => {
+                // aiohttp's wording
                 write!(
                     f,
-                    "Connection closed in the middle of a chunked body after {received} bytes"
+                    "Not enough data to satisfy content length header (received {received} of {n} bytes)."
                 )
+            }
+            ProtocolError::IncompleteBody { expected: None, .. } => {
+                write!(f, "Not enough data to satisfy transfer length header.")
             }
             ProtocolError::ClosedBeforeResponse => write!(f, "Server disconnected"),
             ProtocolError::UnexpectedData => {
