@@ -418,13 +418,8 @@ class ClientResponse:
             on_release()
 
     async def wait_for_close(self) -> None:
-        """Wait until the body is fully received, then release."""
-        content = self._content
-        if content.__class__ is not bytes and not content.is_eof():  # type: ignore[union-attr]
-            try:
-                await self.content.read()
-            except Exception:
-                pass
+        """Release the response, as aiohttp does once its request is sent (ours is, by
+        the time there is a response): a body still arriving is not waited for."""
         self.release()
 
     async def __aenter__(self) -> "ClientResponse":

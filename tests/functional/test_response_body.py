@@ -133,7 +133,7 @@ async def test_a_line_too_long_is_consumed_by_its_error(lines_server: str) -> No
             assert await resp.content.readuntil(b"st") == b"last"
         async with session.get(lines_server + "/eof") as resp:
             assert await resp.content.readuntil(b"\n", max_size=3) == b"ok\n"
-            with pytest.raises(ValueError, match="too long..."):
+            with pytest.raises(LineTooLong, match="too long..."):
                 await resp.content.readuntil(b"\n", max_size=3)  # to the end of the body
             assert await resp.content.read() == b""
             assert resp.content.at_eof()
@@ -191,3 +191,13 @@ async def test_content_type_is_decoded_as_the_headers_are() -> None:
                 # no such charset (nor one a codec name can be): the fallback, UTF-8
                 assert await resp.text() == "ok"
                 assert resp.get_encoding() == "utf-8"
+
+
+async def test_wait_for_close_releases_without_waiting_for_the_body(slow_server: str) -> None:
+    # As aiohttp: it waits for the request to be sent, not for the body to arrive.
+    async with aioclient.ClientSession() as session:
+        resp = await session.get(slow_server + "/slow")
+        await asyncio.wait_for(resp.wait_for_close(), 5)
+        assert resp.closed and resp.connection is None
+        with pytest.raises(aioclient.ClientConnectionError, match="Connection closed"):
+            await resp.read()
