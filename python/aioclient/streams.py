@@ -15,6 +15,8 @@ from .http_exceptions import LineTooLong
 
 __all__ = ("StreamReader", "EmptyStreamReader", "EMPTY_PAYLOAD")
 
+_DEFAULT_LIMIT = 2**16  # the default read_bufsize (left out of a stream's repr)
+
 
 class _Iter:
     """The async iterators of a StreamReader: each step is one ``read`` (a ``b""`` or
@@ -99,7 +101,18 @@ class StreamReader:
         self._chunk_ends: Optional[Deque[int]] = collections.deque((self._size,)) if body and body_ends_chunk else None
 
     def __repr__(self) -> str:
-        return f"<StreamReader {self._size} bytes{' eof' if self._eof else ''}>"
+        info = [self.__class__.__name__]  # as aiohttp's
+        if self._size:
+            info.append(f"{self._size} bytes")
+        if self._eof:
+            info.append("eof")
+        if self._limit != _DEFAULT_LIMIT:
+            info.append(f"low={self._limit} high={2 * self._limit}")
+        if self._waiter:
+            info.append(f"w={self._waiter!r}")
+        if self._exception:
+            info.append(f"e={self._exception!r}")
+        return f"<{' '.join(info)}>"
 
     @property
     def total_bytes(self) -> int:

@@ -114,3 +114,14 @@ async def test_a_complete_body_reads_like_a_fed_one() -> None:
     assert whole.at_eof()
     empty = StreamReader(_Flow(), 2**16, loop=loop, body=b"")
     assert empty.is_eof() and await empty.read() == b""
+
+
+async def test_repr_says_what_aiohttps_says() -> None:
+    reader = _reader(b"abc", b"de")
+    assert repr(reader) == "<StreamReader 5 bytes eof>"
+    await reader.read()
+    assert repr(reader) == "<StreamReader eof>"
+    reader = StreamReader(_Flow(), 1024, loop=asyncio.get_running_loop())
+    assert repr(reader) == "<StreamReader low=1024 high=2048>"
+    reader.set_exception(ValueError("x"))
+    assert repr(reader) == "<StreamReader low=1024 high=2048 e=ValueError('x')>"
