@@ -171,6 +171,12 @@ class StreamReader:
         finally:
             self._eof_waiter = None
 
+    def set_read_chunk_size(self, n: int) -> None:
+        """Raise the buffer limits to a consumer's chunk size ``n`` (as ``read(n)``,
+        ``readexactly(n)`` and ``iter_chunked(n)`` do), so that much can gather."""
+        if n > self._limit:
+            self._limit = n
+
     def get_read_buffer_limits(self) -> Tuple[int, int]:
         """``(low, high)``: reading pauses above ``high`` buffered bytes and resumes
         below ``low`` (``read_bufsize`` and twice that)."""
@@ -341,6 +347,8 @@ class StreamReader:
                 self._reading_all = False
             self._check()
             return self._take(-1) if self._buffer else b""
+        if n > self._limit:
+            self.set_read_chunk_size(n)
         while not self._buffer and not self._eof:
             await self._wait("read")
             self._check()
@@ -383,6 +391,8 @@ class StreamReader:
         self._check()
         if n <= 0:
             return b""  # as aiohttp, for a negative count too
+        if n > self._limit:
+            self.set_read_chunk_size(n)
         while self._size < n and not self._eof:
             await self._wait("readexactly")
             self._check()
@@ -400,32 +410,42 @@ class StreamReader:
         """Bytes up to and including ``separator`` (or to the end of the body);
         ``LineTooLong`` beyond ``max_size`` bytes (by default twice ``read_bufsize``).
 
-        As in aiohttp, a line too long is consumed by the error (to its separator when
-        that has arrived, else what has), so the next read goes on past it."""
-        if not separator:
+        As aiohttp's: the data is taken a received piece at a time (to the separator
+        in the piece that has it), and a line too long is consumed up to the piece that
+        made it too long, so the next read goes on from there."""
+        seplen = len(separator)
+        if not seplen:
             raise ValueError("Separator should be at least one-byte string")
         limit = max_size or 2 * self._limit
         self._check()
-        start = 0
+        parts: List[bytes] = []
+        size = 0
+        tail = b""  # the last seplen - 1 bytes taken: a separator may start there
         while True:
-            if self._buffer:
-                self._unsplit_first()
-                if len(self._buffer) > 1:
-                    joined = b"".join(self._buffer)
-                    self._buffer.clear()
-                    self._buffer.append(joined)
-                data = self._buffer[0]
-                index = data.find(separator, start)
-                if index >= 0:
-                    end = index + len(separator)
-                    if end > limit:
-                        raise LineTooLong(self._take(end)[:100] + b"...", limit)
-                    return self._take(end)
-                start = max(0, len(data) - len(separator) + 1)
-                if len(data) > limit:
-                    raise LineTooLong(self._take(-1)[:100] + b"...", limit)
+            while self._buffer:
+                first = self._buffer[0]
+                offset = self._offset
+                n = -1  # the bytes of this piece up to the separator's end, if in it
+                if tail:
+                    # Shorter than the separator each: a match spans both.
+                    index = (tail + first[offset : offset + seplen - 1]).find(separator)
+                    if index >= 0:
+                        n = index + seplen - len(tail)
+                if n < 0:
+                    index = first.find(separator, offset)
+                    if index >= 0:
+                        n = index - offset + seplen
+                data = self._take(n if n >= 0 else len(first) - offset)
+                parts.append(data)
+                size += len(data)
+                if size > limit:
+                    raise LineTooLong(b"".join(parts)[:100] + b"...", limit)
+                if n >= 0:
+                    return data if len(parts) == 1 else b"".join(parts)
+                if seplen > 1:
+                    tail = (tail + data)[1 - seplen :]
             if self._eof:
-                return self._take(-1) if self._buffer else b""
+                return b"".join(parts)
             await self._wait("readuntil")
             self._check()
 
@@ -454,6 +474,7 @@ class StreamReader:
 
     def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
         """Iterate in pieces of at most ``n`` bytes."""
+        self.set_read_chunk_size(n)
         return _Iter(self, lambda: self.read(n), n if n > 0 else None)  # type: ignore[return-value]
 
     def iter_any(self) -> AsyncIterator[bytes]:
@@ -501,6 +522,9 @@ class EmptyStreamReader(StreamReader):
         pass
 
     def _unread_data(self, data: bytes) -> None:
+        pass
+
+    def set_read_chunk_size(self, n: int) -> None:
         pass
 
 

@@ -125,3 +125,35 @@ async def test_repr_says_what_aiohttps_says() -> None:
     assert repr(reader) == "<StreamReader low=1024 high=2048>"
     reader.set_exception(ValueError("x"))
     assert repr(reader) == "<StreamReader low=1024 high=2048 e=ValueError('x')>"
+
+
+async def test_a_line_too_long_is_taken_a_received_piece_at_a_time() -> None:
+    # As aiohttp: the error takes the pieces read up to the one that made the line too
+    # long (to the separator, if that piece has it); reading goes on from there.
+    reader = _reader(b"yxy\rb", b"a\r\n\ryz\n", b"xayx")
+    with pytest.raises(LineTooLong, match=r"Got more than 3 bytes when reading: b'yxy\\rb\.\.\.'"):
+        await reader.readline(max_line_length=3)
+    assert await reader.readuntil(b"\n") == b"a\r\n"
+    assert await reader.readuntil(b"\n") == b"\ryz\n"
+    assert reader.read_nowait(4) == b"xayx"
+    # A separator across pieces, and a line too long at its separator.
+    reader = _reader(b"xa", b"b", b"cyy\n", b"long line\nz")
+    assert await reader.readuntil(b"abc") == b"xabc"
+    assert await reader.readchunk() == (b"yy\n", False)  # pieces stay as received
+    with pytest.raises(LineTooLong, match="long line"):
+        await reader.readline(max_line_length=5)
+    assert await reader.read() == b"z"
+
+
+async def test_reads_larger_than_the_buffer_raise_its_limits() -> None:
+    reader = _reader(b"x" * 100, limit=16)
+    assert reader.get_read_buffer_limits() == (16, 32)
+    await reader.read(8)
+    assert reader.get_read_buffer_limits() == (16, 32)
+    await reader.readexactly(20)
+    assert reader.get_read_buffer_limits() == (20, 40)
+    reader.iter_chunked(30)
+    assert reader.get_read_buffer_limits() == (30, 60)
+    # readline's bound (twice the low mark) follows
+    with pytest.raises(LineTooLong, match="Got more than 60 bytes"):
+        await reader.readline()
