@@ -157,3 +157,11 @@ async def test_reads_larger_than_the_buffer_raise_its_limits() -> None:
     # readline's bound (twice the low mark) follows
     with pytest.raises(LineTooLong, match="Got more than 60 bytes"):
         await reader.readline()
+
+
+async def test_the_shared_empty_stream_keeps_its_limits() -> None:
+    from aioclient.streams import EMPTY_PAYLOAD
+
+    assert [piece async for piece in EMPTY_PAYLOAD.iter_chunked(1000)] == []
+    assert await EMPTY_PAYLOAD.read(1000) == b""
+    assert EMPTY_PAYLOAD.get_read_buffer_limits() == (0, 0)
