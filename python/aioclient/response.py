@@ -133,16 +133,15 @@ class ClientResponse:
         content = self._content
         if content.__class__ is bytes:
             # The body came whole with the head: its stream is made on first use.
-            if not content and (self.status in (204, 304) or self.status < 200 or self.method == "HEAD"):
-                # No body by definition: as in aiohttp, the shared empty stream, which
-                # release() leaves readable.
+            if not content and self._bodiless():
+                # As in aiohttp, the shared empty stream, which release() leaves readable.
                 self._content = EMPTY_PAYLOAD
                 return EMPTY_PAYLOAD
             # A whole chunked body that came in one read was a single HTTP chunk.
             stream = StreamReader(None, self._read_bufsize, body=content, body_ends_chunk=self._head.chunked)  # type: ignore[arg-type]
             if self._body is not None:
                 stream.read_nowait()  # read() has taken the body already
-            if self._released and content:
+            if self._released:  # an empty body too, as in aiohttp
                 stream.set_exception(ClientConnectionError("Connection closed"))
             content = self._content = stream
         return content  # type: ignore[return-value]
@@ -150,6 +149,10 @@ class ClientResponse:
     @content.setter
     def content(self, value: StreamReader) -> None:
         self._content = value
+
+    def _bodiless(self) -> bool:
+        """No body by definition: 1xx, 204, 304, or the answer to HEAD."""
+        return self.status in (204, 304) or self.status < 200 or self.method == "HEAD"
 
     # -- head ------------------------------------------------------------------
 
@@ -288,8 +291,8 @@ class ClientResponse:
         if body is None:
             content = self._content
             if content.__class__ is bytes:
-                if content and self._released:
-                    raise ClientConnectionError("Connection closed")
+                if self._released and (content or not self._bodiless()):
+                    raise ClientConnectionError("Connection closed")  # as aiohttp, empty or not
                 body = content  # the body came whole with the head
             else:
                 try:

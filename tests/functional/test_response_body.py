@@ -201,3 +201,40 @@ async def test_wait_for_close_releases_without_waiting_for_the_body(slow_server:
         assert resp.closed and resp.connection is None
         with pytest.raises(aioclient.ClientConnectionError, match="Connection closed"):
             await resp.read()
+
+
+async def test_an_empty_body_released_unread_is_closed_as_any_other(aiohttp_server) -> None:
+    # As aiohttp: after release(), reading a 200's body raises even when it is empty
+    # (Content-Length: 0, or a chunked body of nothing); a 204's has no body to close.
+    async def empty(request: web.Request) -> web.Response:
+        return web.Response(body=b"")
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        await resp.write_eof()
+        return resp
+
+    async def no_content(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_get("/empty", empty)
+    app.router.add_get("/chunked", chunked)
+    app.router.add_get("/204", no_content)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        for path in ("/empty", "/chunked"):
+            for read in ("read", "text", "content"):
+                r = await session.get(server.make_url(path))
+                r.release()
+                with pytest.raises(aioclient.ClientConnectionError, match="Connection closed"):
+                    if read == "content":
+                        await r.content.read()
+                    else:
+                        await getattr(r, read)()
+        r = await session.get(server.make_url("/204"))
+        r.release()
+        assert await r.read() == b""
+        assert await r.content.read() == b""
