@@ -24,7 +24,7 @@ from .exceptions import (
     SocketTimeoutError,
 )
 from .http_exceptions import ContentEncodingError, ContentLengthError, TransferEncodingError
-from .streams import StreamReader
+from .streams import DEFAULT_READ_BUFSIZE, StreamReader
 from .tls import EngineTlsTransport, TlsInfo
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
-        read_bufsize: int = 2**16,
+        read_bufsize: int = DEFAULT_READ_BUFSIZE,
     ) -> None:
         self._loop = loop
         self._conn = _core.Connection(max_line_size, max_field_size, max_headers)

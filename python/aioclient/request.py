@@ -22,6 +22,7 @@ from .exceptions import (
 )
 from .helpers import split_unquoted
 from .payload import BytesPayload, Payload, get_payload
+from .streams import DEFAULT_READ_BUFSIZE
 
 if TYPE_CHECKING:
     from .auth import BasicAuth
@@ -111,7 +112,7 @@ class ClientRequest:
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
-        read_bufsize: int = 2**16,
+        read_bufsize: int = DEFAULT_READ_BUFSIZE,
     ) -> None:
         self.method = method
         self.url = url

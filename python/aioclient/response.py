@@ -19,7 +19,7 @@ from .exceptions import (
     RequestInfo,
 )
 from .helpers import ContentDisposition, parse_content_disposition, parse_content_type, parse_links, parse_mimetype
-from .streams import EMPTY_PAYLOAD, StreamReader
+from .streams import DEFAULT_READ_BUFSIZE, EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
     from .connector import BaseConnector, Connection
@@ -69,7 +69,7 @@ class ClientResponse:
     _head: Any = None
     # The body stream, or the whole body as bytes until a stream is asked for.
     _content: Union[StreamReader, bytes] = EMPTY_PAYLOAD
-    _read_bufsize = 2**16
+    _read_bufsize = DEFAULT_READ_BUFSIZE
     _body: Optional[bytes] = None
     _cookies: Optional[SimpleCookie] = None
     _history: Tuple["ClientResponse", ...] = ()

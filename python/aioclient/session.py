@@ -51,6 +51,7 @@ from .payload import Payload
 from .redirects import BODY_HEADERS, CREDENTIAL_HEADERS, REDIRECT_STATUSES, next_hop
 from .request import IDEMPOTENT_METHODS, ClientRequest, RequestInfo, build_body, validate_url
 from .response import _NOOP_AWAITABLE, ClientResponse, HttpVersion11
+from .streams import DEFAULT_READ_BUFSIZE
 from .tls import merge_ssl_params
 
 __all__ = ("ClientSession", "request")
@@ -224,7 +225,7 @@ class ClientSession:
         trust_env: bool = False,
         requote_redirect_url: bool = True,
         trace_configs: Optional[List[Any]] = None,
-        read_bufsize: int = 2**16,
+        read_bufsize: int = DEFAULT_READ_BUFSIZE,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,

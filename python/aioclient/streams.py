@@ -15,7 +15,9 @@ from .http_exceptions import LineTooLong
 
 __all__ = ("StreamReader", "EmptyStreamReader", "EMPTY_PAYLOAD")
 
-_DEFAULT_LIMIT = 2**16  # the default read_bufsize (left out of a stream's repr)
+DEFAULT_READ_BUFSIZE = 2**18
+"""The default ``read_bufsize`` (256 KiB, as aiohttp's): a stream buffers up to twice
+that before reading pauses, and ``readline()`` takes lines up to twice that."""
 
 
 class _Iter:
@@ -106,7 +108,7 @@ class StreamReader:
             info.append(f"{self._size} bytes")
         if self._eof:
             info.append("eof")
-        if self._limit != _DEFAULT_LIMIT:
+        if self._limit != 2**16:  # as aiohttp's, whose default read_bufsize this was
             info.append(f"low={self._limit} high={2 * self._limit}")
         if self._waiter:
             info.append(f"w={self._waiter!r}")

@@ -238,3 +238,21 @@ async def test_an_empty_body_released_unread_is_closed_as_any_other(aiohttp_serv
         r.release()
         assert await r.read() == b""
         assert await r.content.read() == b""
+
+
+async def test_the_default_read_bufsize_is_aiohttps(aiohttp_server) -> None:
+    # 256 KiB, as aiohttp 3.14.5's: readline() takes a line of up to twice that (an
+    # NDJSON record of 300 KB), and the stream buffers that much before pausing.
+    line = b"x" * 300_000 + b"\n"
+
+    async def ndjson(request: web.Request) -> web.Response:
+        return web.Response(body=line + b"{}\n")
+
+    app = web.Application()
+    app.router.add_get("/", ndjson)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/")) as r:
+            assert r.content.get_read_buffer_limits() == (2**18, 2**19)
+            assert await r.content.readline() == line
+            assert await r.content.readline() == b"{}\n"
