@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 import time
+import warnings
 from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional
 
 from yarl import URL
@@ -32,6 +33,12 @@ class BasicAuth(NamedTuple("BasicAuth", [("login", str), ("password", str), ("en
             raise ValueError("None is not allowed as password value")
         if ":" in login:
             raise ValueError('A ":" is not allowed in login (RFC 1945#section-11.1)')
+        warnings.warn(
+            "BasicAuth is deprecated and will be removed in aiohttp 4.0; "
+            "use aiohttp.encode_basic_auth() with headers={'Authorization': ...} instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return super().__new__(cls, login, password, encoding)
 
     @classmethod
@@ -51,7 +58,7 @@ class BasicAuth(NamedTuple("BasicAuth", [("login", str), ("password", str), ("en
             username, password = decoded.split(":", 1)
         except ValueError:
             raise ValueError("Invalid credentials.") from None
-        return cls(username, password, encoding=encoding)
+        return basic_auth_no_warn(username, password, encoding)
 
     @classmethod
     def from_url(cls, url: URL, *, encoding: str = "latin1") -> Optional["BasicAuth"]:
@@ -60,15 +67,23 @@ class BasicAuth(NamedTuple("BasicAuth", [("login", str), ("password", str), ("en
             raise TypeError("url should be yarl.URL instance")
         if url.raw_user is None and url.raw_password is None:
             return None
-        return cls(url.user or "", url.password or "", encoding=encoding)
+        return basic_auth_no_warn(url.user or "", url.password or "", encoding)
 
     def encode(self) -> str:
         """The ``Authorization`` header value."""
         return encode_basic_auth(self.login, self.password, self.encoding)
 
 
+def basic_auth_no_warn(login: str, password: str = "", encoding: str = "latin1") -> BasicAuth:
+    """A ``BasicAuth`` made by the library itself (from a URL, a header, .netrc):
+    no deprecation warning, as aiohttp makes its own."""
+    return tuple.__new__(BasicAuth, (login, password, encoding))
+
+
 def encode_basic_auth(login: str, password: str = "", encoding: str = "latin1") -> str:
-    """``Basic base64(login:password)``."""
+    """``Basic base64(login:password)``; a ``:`` in ``login`` is a ``ValueError``."""
+    if ":" in login:
+        raise ValueError('A ":" is not allowed in login (RFC 7617#section-2)')
     creds = f"{login}:{password}".encode(encoding)
     return "Basic " + base64.b64encode(creds).decode(encoding)
 

@@ -15,7 +15,7 @@ from typing import Optional, Tuple
 
 from yarl import URL
 
-from .auth import BasicAuth
+from .auth import BasicAuth, basic_auth_no_warn
 
 __all__ = ("check_proxy_url", "proxy_from_env", "netrc_auth", "bypass_proxy")
 
@@ -130,4 +130,4 @@ def netrc_auth(host: str) -> Optional[BasicAuth]:
     if entry is None:
         return None
     login, account, password = entry
-    return BasicAuth(login or account or "", password or "")
+    return basic_auth_no_warn(login or account or "", password or "")

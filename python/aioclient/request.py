@@ -260,10 +260,13 @@ class ClientRequest:
         if self.expect100 and "Expect" not in headers:
             pairs.append(("Expect", "100-continue"))
         if "Connection" not in headers:
-            if self.version == (1, 0):
+            # As aiohttp: a connector that closes every connection says so in HTTP/1.1
+            # (HTTP/1.0 closes by default); otherwise HTTP/1.0 asks for keep-alive.
+            if self.session is not None and getattr(self.session.connector, "force_close", False):
+                if self.version == (1, 1):
+                    pairs.append(("Connection", "close"))
+            elif self.version == (1, 0):
                 pairs.append(("Connection", "keep-alive"))
-            elif self.session is not None and getattr(self.session.connector, "force_close", False):
-                pairs.append(("Connection", "close"))  # the connector will not reuse it
 
         # Body framing follows aiohttp: a caller's Content-Length or chunked
         # Transfer-Encoding is kept as given; otherwise a known size is sent as
@@ -330,10 +333,8 @@ class ClientRequest:
                 [(k.encode("latin-1"), v.encode("utf-8", "surrogateescape")) for k, v in pairs],
                 self.version[1],
             )
-        except UnicodeEncodeError as exc:
-            raise ValueError(f"Invalid characters in request method or header names: {exc}") from exc
-        except AttributeError as exc:  # not a str
-            raise TypeError(f"Request method, header names and values must be str: {exc}") from exc
+        except (ValueError, AttributeError) as exc:  # UnicodeEncodeError is a ValueError
+            _raise_invalid_head(self.method, pairs, exc)
         return head, chunked
 
     async def send(
@@ -462,6 +463,29 @@ class ClientRequest:
             if aclose is not None:
                 await aclose()
         proto.write_body(b"", last=True)
+
+
+_NON_TOKEN = re.compile(r"[^-!#$%&'*+.^_`|~0-9a-zA-Z]")
+
+
+def _raise_invalid_head(method: str, pairs: List[Tuple[str, str]], exc: Exception) -> None:
+    """Raise what aiohttp raises for a head that cannot be encoded: a method with a
+    character outside the token set, or a header name or value that is not a str."""
+    if isinstance(method, str):
+        found = _NON_TOKEN.search(method)
+        if found is not None:
+            raise ValueError(
+                f"Method cannot contain non-token characters {method!r} (found at least {found.group()!r})"
+            ) from None
+    for name, value in pairs:
+        for item in (name, value):
+            if not isinstance(item, str):
+                raise TypeError(f"Cannot serialize non-str key {item!r}") from None
+    if isinstance(exc, UnicodeEncodeError):
+        raise ValueError(f"Invalid characters in request method or header names: {exc}") from exc
+    if isinstance(exc, AttributeError):
+        raise TypeError(f"Request method, header names and values must be str: {exc}") from exc
+    raise exc
 
 
 def _set_chunked(pairs: List[Tuple[str, str]]) -> None:

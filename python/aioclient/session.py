@@ -8,10 +8,12 @@ connection from the connector, writes the request and returns the response.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import json as _json
 import math
 import sys
+import traceback
 import warnings
 from typing import (
     Any,
@@ -185,6 +187,39 @@ class _FastPlan:
         self.no_body = no_body
 
 
+_AUTH_DEPRECATED = (
+    "The 'auth' parameter is deprecated and will be removed in v4;"
+    " pass headers={'Authorization': aiohttp.encode_basic_auth(login, password)} instead"
+)
+_PROXY_AUTH_DEPRECATED = (
+    "The 'proxy_auth' parameter is deprecated and will be removed in v4;"
+    " pass proxy_headers={'Proxy-Authorization': aiohttp.encode_basic_auth(login, password)} instead"
+)
+
+
+def _session_timeout(timeout: Any, read_timeout: Any, conn_timeout: Optional[float]) -> ClientTimeout:
+    """The session's ``ClientTimeout`` from ``timeout=`` and the deprecated
+    ``read_timeout=`` / ``conn_timeout=``, checked as aiohttp checks them."""
+    if timeout is sentinel or timeout is None:
+        result = DEFAULT_TIMEOUT
+        if read_timeout is not sentinel:
+            warnings.warn("read_timeout is deprecated, use timeout argument instead", DeprecationWarning, stacklevel=3)
+            result = dataclasses.replace(result, total=read_timeout)
+        if conn_timeout is not None:
+            result = dataclasses.replace(result, connect=conn_timeout)
+            warnings.warn("conn_timeout is deprecated, use timeout argument instead", DeprecationWarning, stacklevel=3)
+        return result
+    if not isinstance(timeout, ClientTimeout):
+        raise ValueError(
+            f"timeout parameter cannot be of {type(timeout)} type, please use 'timeout=ClientTimeout(...)'"
+        )
+    if read_timeout is not sentinel:
+        raise ValueError("read_timeout and timeout parameters conflict, please setup timeout.read")
+    if conn_timeout is not None:
+        raise ValueError("conn_timeout and timeout parameters conflict, please setup timeout.connect")
+    return timeout
+
+
 _MAX_FAST_PLANS = 256
 # Session defaults that a redirect may have to remove: such sessions take the general path.
 _UNPLANNED_HEADERS = (*BODY_HEADERS, *CREDENTIAL_HEADERS)
@@ -198,6 +233,10 @@ class ClientSession:
     """
 
     _connector: Optional[BaseConnector] = None  # read by __del__ even if __init__ failed
+    _source_traceback: Optional[traceback.StackSummary] = None  # set in debug mode
+
+    def __init_subclass__(cls) -> None:
+        warnings.warn(f"Inheritance class {cls.__name__} from ClientSession is discouraged", DeprecationWarning, stacklevel=2)
 
     def __init__(
         self,
@@ -220,6 +259,8 @@ class ClientSession:
         cookie_jar: Optional[AbstractCookieJar] = None,
         connector_owner: bool = True,
         raise_for_status: Union[bool, Callable[[ClientResponse], Awaitable[None]]] = False,
+        read_timeout: Any = sentinel,
+        conn_timeout: Optional[float] = None,
         timeout: Any = sentinel,
         auto_decompress: bool = True,
         trust_env: bool = False,
@@ -247,6 +288,9 @@ class ClientSession:
                 raise ValueError("Only absolute URLs are supported")
             if self._base_url.path and not self._base_url.path.endswith("/"):
                 raise ValueError("base_url must have a trailing '/'")
+        # The timeouts are checked before a connector is made: a session that fails
+        # here leaves nothing to close (no "Unclosed client session" later).
+        self._timeout = _session_timeout(timeout, read_timeout, conn_timeout)
         if ssl_shutdown_timeout is not sentinel:
             warnings.warn(
                 "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
@@ -262,6 +306,12 @@ class ClientSession:
                 connector = TCPConnector(loop=self._loop)
         if connector._loop is not self._loop:
             raise RuntimeError("Session and connector has to use same event loop")
+        if self._loop.get_debug():  # where an unclosed session was made (as aiohttp)
+            self._source_traceback = traceback.extract_stack(sys._getframe(1))
+        if auth is not None:
+            warnings.warn(_AUTH_DEPRECATED, DeprecationWarning, stacklevel=2)
+        if proxy_auth is not None:
+            warnings.warn(_PROXY_AUTH_DEPRECATED, DeprecationWarning, stacklevel=2)
         self._connector = connector
         self._connector_owner = connector_owner
         self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar(loop=self._loop)
@@ -282,15 +332,6 @@ class ClientSession:
         self._ws_response_class = ws_response_class
         self._version = version
         self._raise_for_status = raise_for_status
-        if timeout is sentinel or timeout is None:
-            self._timeout = DEFAULT_TIMEOUT
-        elif isinstance(timeout, ClientTimeout):
-            self._timeout = timeout
-        else:
-            raise ValueError(
-                f"timeout parameter cannot be of {type(timeout)} type, "
-                "please use 'timeout=ClientTimeout(...)'"
-            )
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
         self._requote_redirect_url = requote_redirect_url
@@ -329,7 +370,10 @@ class ClientSession:
             _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
             loop = getattr(self, "_loop", None)
             if loop is not None and not loop.is_closed():
-                loop.call_exception_handler({"client_session": self, "message": "Unclosed client session"})
+                context: Dict[str, Any] = {"client_session": self, "message": "Unclosed client session"}
+                if self._source_traceback is not None:
+                    context["source_traceback"] = self._source_traceback
+                loop.call_exception_handler(context)
 
     def __enter__(self) -> None:
         raise TypeError("Use async with instead")
@@ -425,7 +469,7 @@ class ClientSession:
     def requote_redirect_url(self, value: bool) -> None:
         """Deprecated (as in aiohttp): pass ``requote_redirect_url=`` to the session."""
         warnings.warn(
-            "session.requote_redirect_url modification is deprecated", DeprecationWarning, stacklevel=2
+            "session.requote_redirect_url modification is deprecated #2778", DeprecationWarning, stacklevel=2
         )
         self._requote_redirect_url = value
 
@@ -441,7 +485,8 @@ class ClientSession:
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
-        """The event loop (deprecated in aiohttp; kept for compatibility)."""
+        """The event loop (deprecated, with aiohttp's warning)."""
+        warnings.warn("client.loop property is deprecated", DeprecationWarning, stacklevel=2)
         return self._loop
 
     # -- requests --------------------------------------------------------------
@@ -550,9 +595,16 @@ class ClientSession:
         # the server had closed; the first send here is then the one retry.
         if self.closed:
             raise RuntimeError("Session is closed")
+        method = method.upper()
+        ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
+        if auth is not None:
+            warnings.warn(_AUTH_DEPRECATED, DeprecationWarning, stacklevel=3)
+        if proxy_auth is not None:
+            warnings.warn(_PROXY_AUTH_DEPRECATED, DeprecationWarning, stacklevel=3)
         if data is not None and json is not None:
             raise ValueError("data and json parameters can not be used at the same time")
-        method = method.upper()
+        if chunked is not None and not isinstance(chunked, bool):
+            warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=3)
         try:
             url = self._build_url(str_or_url)
         except ValueError as exc:
@@ -567,7 +619,6 @@ class ClientSession:
         validate_url(url)
         if params:
             url = url.extend_query(params)
-        ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         if ssl is True:
             ssl = getattr(self._connector, "_ssl", True)
 
