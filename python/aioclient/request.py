@@ -515,11 +515,13 @@ def _merge_cookie_lines(first: str, second: str) -> str:
 
 
 def _compress_name(compress: Union[str, bool]) -> str:
-    return "deflate" if compress is True else str(compress)
+    """The Content-Encoding for ``compress=``: a name as given, ``deflate`` for any
+    other true value (``True``, ``1``), as aiohttp."""
+    return compress if isinstance(compress, str) else "deflate"
 
 
 def _compressor(compress: Union[str, bool]) -> Any:
-    name = _compress_name(compress)
+    name = _compress_name(compress).lower()  # content codings are case-insensitive
     if name == "gzip":
         return zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
     if name == "deflate":

@@ -144,3 +144,16 @@ async def test_invalid_methods_and_header_values_fail_as_in_aiohttp(aiohttp_serv
         async with session.request("propfind", server.make_url("/ok")) as resp:
             assert resp.method == "PROPFIND"
     assert seen == ["/ok"]
+
+
+@pytest.mark.parametrize(("compress", "encoding"), [(1, "deflate"), (True, "deflate"), ("GZIP", "GZIP"), ("gzip", "gzip")])
+async def test_compress_names_as_in_aiohttp(aiohttp_server, compress, encoding) -> None:
+    # Any true value that is not a name means deflate; content codings are case-insensitive.
+    async def echo(request: web.Request) -> web.Response:
+        body = await request.read()  # aiohttp.web decodes it per Content-Encoding
+        return web.json_response({"encoding": request.headers.get("Content-Encoding"), "body": body.decode()})
+
+    server = await aiohttp_server(_app(echo))
+    async with aioclient.ClientSession() as session:
+        async with session.post(server.make_url("/"), data=b"hello world", compress=compress) as resp:
+            assert await resp.json() == {"encoding": encoding, "body": "hello world"}
