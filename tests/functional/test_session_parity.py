@@ -157,3 +157,12 @@ async def test_compress_names_as_in_aiohttp(aiohttp_server, compress, encoding) 
     async with aioclient.ClientSession() as session:
         async with session.post(server.make_url("/"), data=b"hello world", compress=compress) as resp:
             assert await resp.json() == {"encoding": encoding, "body": "hello world"}
+
+
+async def test_connector_deprecated_ssl_arguments_warn_and_exclude_each_other() -> None:
+    with pytest.warns(DeprecationWarning, match="verify_ssl is deprecated"):
+        connector = aioclient.TCPConnector(verify_ssl=False)
+    await connector.close()
+    with pytest.warns(DeprecationWarning, match="fingerprint is deprecated"):
+        with pytest.raises(ValueError, match="mutually exclusive"):
+            aioclient.TCPConnector(ssl=False, fingerprint=b"\0" * 32)
