@@ -34,8 +34,8 @@ class BasicAuth(NamedTuple("BasicAuth", [("login", str), ("password", str), ("en
         if ":" in login:
             raise ValueError('A ":" is not allowed in login (RFC 1945#section-11.1)')
         warnings.warn(
-            "BasicAuth is deprecated and will be removed in aiohttp 4.0; "
-            "use aiohttp.encode_basic_auth() with headers={'Authorization': ...} instead",
+            "BasicAuth is deprecated, as in aiohttp 3.14; "
+            "use aioclient.encode_basic_auth() with headers={'Authorization': ...} instead",
             DeprecationWarning,
             stacklevel=2,
         )

@@ -741,7 +741,7 @@ class TCPConnector(BaseConnector):
     ) -> None:
         if ssl_shutdown_timeout is not _sentinel:
             warnings.warn(
-                "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+                "The ssl_shutdown_timeout parameter is deprecated, as in aiohttp 3.14",
                 DeprecationWarning,
                 stacklevel=2,
             )

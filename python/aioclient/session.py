@@ -188,12 +188,12 @@ class _FastPlan:
 
 
 _AUTH_DEPRECATED = (
-    "The 'auth' parameter is deprecated and will be removed in v4;"
-    " pass headers={'Authorization': aiohttp.encode_basic_auth(login, password)} instead"
+    "The 'auth' parameter is deprecated, as in aiohttp 3.14;"
+    " pass headers={'Authorization': aioclient.encode_basic_auth(login, password)} instead"
 )
 _PROXY_AUTH_DEPRECATED = (
-    "The 'proxy_auth' parameter is deprecated and will be removed in v4;"
-    " pass proxy_headers={'Proxy-Authorization': aiohttp.encode_basic_auth(login, password)} instead"
+    "The 'proxy_auth' parameter is deprecated, as in aiohttp 3.14;"
+    " pass proxy_headers={'Proxy-Authorization': aioclient.encode_basic_auth(login, password)} instead"
 )
 
 
@@ -293,7 +293,7 @@ class ClientSession:
         self._timeout = _session_timeout(timeout, read_timeout, conn_timeout)
         if ssl_shutdown_timeout is not sentinel:
             warnings.warn(
-                "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+                "The ssl_shutdown_timeout parameter is deprecated, as in aiohttp 3.14",
                 DeprecationWarning,
                 stacklevel=2,
             )

@@ -461,7 +461,7 @@ class StreamReader:
     def unread_data(self, data: bytes) -> None:
         """Put ``data`` back at the front of the buffer (deprecated, as in aiohttp)."""
         warnings.warn(
-            "unread_data() is deprecated and will be removed in future releases (#3260)",
+            "unread_data() is deprecated, as in aiohttp",
             DeprecationWarning,
             stacklevel=2,
         )
