@@ -344,11 +344,18 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         kind = event.kind
         if kind in _PAYLOAD_ERRORS and self.payload is not None:
             cause = _PAYLOAD_CAUSES.get(kind, ContentEncodingError)(event.message)
-            # as aiohttp: the parser's error (its repr for a body cut short) as the cause
-            detail = repr(cause) if kind in _INCOMPLETE else event.message
-            if kind in _INCOMPLETE and self._lost_with is not None:
-                detail = f"{detail}. {self._lost_with!r}"  # not a clean close (a reset)
-            error = ClientPayloadError(f"Response payload is not completed: {detail}")
+            if kind in _INCOMPLETE:
+                # as aiohttp: a body cut short names the parser's error by its repr
+                detail = repr(cause)
+                if self._lost_with is not None:
+                    detail = f"{detail}. {self._lost_with!r}"  # not a clean close (a reset)
+                error = ClientPayloadError(f"Response payload is not completed: {detail}")
+            elif kind == "truncated":
+                error = ClientPayloadError(f"Response payload is not completed: {event.message}")
+            else:
+                # found while reading (bad chunk, undecodable content): str() of the
+                # cause, as aiohttp words it
+                error = ClientPayloadError(str(cause))
             error.__cause__ = cause
             return error
         if kind == "closed_before_response":

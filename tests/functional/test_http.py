@@ -257,6 +257,9 @@ async def test_corrupt_compressed_body_is_payload_error(aiohttp_server) -> None:
             async with session.get(server.make_url("/bad")) as r:
                 await r.read()
     assert isinstance(info.value.__cause__, ContentEncodingError)
+    # aiohttp's wording for an error found while reading: str() of the cause.
+    assert str(info.value) == str(info.value.__cause__)
+    assert str(info.value).startswith("400, message:\n  Can not decode content-encoding: ")
 
 
 async def test_max_decompressed_size(aiohttp_server) -> None:
@@ -400,6 +403,13 @@ async def test_body_cut_short_is_payload_error(aiohttp_server, framing: str, cau
             async with session.get(server.make_url("/short")) as r:
                 await r.read()
     assert isinstance(info.value.__cause__, cause)  # as aiohttp chains it
+    # ... and words it.
+    if framing == "chunked":
+        expected = "Not enough data to satisfy transfer length header."
+    else:
+        expected = "Not enough data to satisfy content length header (received 13 of 1000 bytes)."
+    assert info.value.__cause__.message == expected
+    assert str(info.value) == f"Response payload is not completed: <{cause.__name__}: 400, message={expected!r}>"
 
 
 @pytest.mark.parametrize("iterator", ["iter_chunked", "iter_any"])
