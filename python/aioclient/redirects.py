@@ -9,10 +9,12 @@ from yarl import URL
 
 from .exceptions import (
     ClientPayloadError,
+    InvalidUrlClientError,
     InvalidUrlRedirectClientError,
     NonHttpUrlRedirectClientError,
     TooManyRedirects,
 )
+from .request import validate_url
 
 if TYPE_CHECKING:
     from .request import ClientRequest
@@ -117,6 +119,10 @@ def next_hop(
         raise InvalidUrlRedirectClientError(target, "Invalid redirect URL origin") from exc
     if not target.raw_host:
         raise InvalidUrlRedirectClientError(target)
+    try:
+        validate_url(target)  # a host no request can have, as for the first URL
+    except InvalidUrlClientError as exc:
+        raise InvalidUrlRedirectClientError(*exc.args) from None
 
     drop = req.url.origin() != new_origin
     if drop:

@@ -172,6 +172,20 @@ async def test_bad_locations(aiohttp_server) -> None:
             await session.get(server.make_url("/bad"))
 
 
+async def test_a_host_no_request_can_have_is_a_redirect_error_on_both_paths(aiohttp_server) -> None:
+    app = web.Application()
+    app.router.add_get("/space", _redirect(302, "http://exa mple.com/"))
+    app.router.add_get("/ok", _echo)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/ok")) as r:  # a pooled connection for the fast path
+            await r.read()
+        for kwargs in ({}, {"headers": {"X": "general path"}}):
+            with pytest.raises(aioclient.InvalidUrlRedirectClientError) as info:
+                await session.get(server.make_url("/space"), **kwargs)
+            assert str(info.value) == "http://exa mple.com/ - Invalid character in host"
+
+
 async def test_redirect_without_location_is_returned(aiohttp_server) -> None:
     async def handler(request: web.Request) -> web.Response:
         headers = {"Location": ""} if "empty" in request.query else {}
