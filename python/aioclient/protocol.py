@@ -342,6 +342,7 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         from .connector import tls_exception  # the connector owns connection errors
 
         kind = event.kind
+        lost = self._lost_with
         if kind in _PAYLOAD_ERRORS and self.payload is not None:
             cause = _PAYLOAD_CAUSES.get(kind, ContentEncodingError)(event.message)
             if kind in _INCOMPLETE:
@@ -359,6 +360,11 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
             error.__cause__ = cause
             return error
         if kind == "closed_before_response":
+            if isinstance(lost, OSError):
+                # Reset (or another socket error) before the head: aiohttp's ClientOSError.
+                error = ClientOSError(*lost.args)
+                error.__cause__ = lost
+                return error
             return ServerDisconnectedError()
         if kind in ("certificate", "fingerprint_mismatch", "handshake"):
             return tls_exception(self.key, event)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gzip
 import io
 import json
 import socket
+import struct
 import threading
 import zlib
 
@@ -1719,3 +1721,41 @@ async def test_the_fast_plan_cache_is_bounded_across_methods(aiohttp_server) -> 
                 async with session.request(method, server.make_url(f"/any?i={i}")) as resp:
                     assert await resp.text() == method
         assert 0 < sum(map(len, session._fast_plans.values())) <= 256
+
+
+@pytest.mark.parametrize("stage", ["head", "body"])
+async def test_connection_reset_is_named_as_aiohttp_does(stage: str) -> None:
+    """A reset (RST) before the response head is aiohttp's ClientOSError; during a body,
+    the ClientPayloadError names it after the cause."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        if stage == "body":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")
+            await writer.drain()
+            await asyncio.sleep(0.05)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with aioclient.ClientSession() as session:
+            if stage == "head":
+                with pytest.raises(aioclient.ClientOSError) as info:
+                    await session.get(f"http://127.0.0.1:{port}/")
+                assert info.value.errno == errno.ECONNRESET
+                assert isinstance(info.value.__cause__, ConnectionResetError)
+            else:
+                with pytest.raises(aioclient.ClientPayloadError) as info:
+                    async with session.get(f"http://127.0.0.1:{port}/") as r:
+                        await r.read()
+                assert str(info.value) == (
+                    "Response payload is not completed: <ContentLengthError: 400, message='Not enough data "
+                    "to satisfy content length header (received 3 of 100 bytes).'>. "
+                    "ConnectionResetError(104, 'Connection reset by peer')"
+                )
+    finally:
+        server.close()
+        await server.wait_closed()
