@@ -98,6 +98,18 @@ class ClientResponseError(ClientError):
         self.args = (request_info, history)
 
     @property
+    def request_info(self) -> RequestInfo:
+        """The request the response belongs to."""
+        return self._request_info
+
+    @request_info.setter
+    def request_info(self, value: RequestInfo) -> None:
+        # Set after construction for a response that failed to parse: ``args`` (and so
+        # repr() and pickling) follow, as they hold it from the start in aiohttp.
+        self._request_info = value
+        self.args = (value, *self.args[1:])
+
+    @property
     def code(self) -> int:
         """Deprecated alias of ``status`` (kept, with its warning, as in aiohttp)."""
         warnings.warn("code property is deprecated, use status instead", DeprecationWarning, stacklevel=2)

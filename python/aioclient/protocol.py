@@ -23,7 +23,7 @@ from .exceptions import (
     ServerDisconnectedError,
     SocketTimeoutError,
 )
-from .http_exceptions import ContentEncodingError, ContentLengthError, TransferEncodingError
+from .http_exceptions import ContentEncodingError, ContentLengthError, HttpProcessingError, TransferEncodingError
 from .streams import DEFAULT_READ_BUFSIZE, StreamReader
 from .tls import EngineTlsTransport, TlsInfo
 
@@ -372,12 +372,14 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
             return ServerDisconnectedError("TLS stream ended without close_notify")
         if kind == "decode_error" or kind in _PAYLOAD_ERRORS:
             return ClientPayloadError(event.message)
-        return ClientResponseError(
+        error = ClientResponseError(
             None,  # type: ignore[arg-type]
             (),
             status=400,
             message=f"{event.message} ({kind})",
         )
+        error.__cause__ = HttpProcessingError(code=400, message=error.message)  # as aiohttp chains it
+        return error
 
     def _fail(self, exc: BaseException) -> None:
         """Deliver ``exc`` to whoever waits on this connection; first error wins."""

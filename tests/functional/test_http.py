@@ -1759,3 +1759,37 @@ async def test_connection_reset_is_named_as_aiohttp_does(stage: str) -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_malformed_response_error_holds_its_request_in_args() -> None:
+    """The ClientResponseError for a response that does not parse: request_info in its
+    args (so repr() and pickling show it) and an HttpProcessingError as its cause, as in
+    aiohttp; on the fast path (a pooled connection) too."""
+    from aioclient.http_exceptions import HttpProcessingError
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 abc OK\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    try:
+        async with aioclient.ClientSession() as session:
+            async with session.get(url) as r:
+                assert await r.read() == b"ok"
+            with pytest.raises(aioclient.ClientResponseError) as info:
+                await session.get(url)  # the fast path, on the pooled connection
+    finally:
+        server.close()
+        await server.wait_closed()
+    exc = info.value
+    assert exc.status == 400
+    assert exc.request_info is not None and str(exc.request_info.url) == url
+    assert exc.args == (exc.request_info, ())
+    assert repr(exc).startswith("ClientResponseError(RequestInfo(url=URL(")
+    assert isinstance(exc.__cause__, HttpProcessingError)
+    assert exc.__cause__.code == 400 and exc.__cause__.message == exc.message
