@@ -206,7 +206,11 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         # Whatever still waits learns the connection is gone.
         self._fail(ServerDisconnectedError())
         if self._drain_waiter is not None and not self._drain_waiter.done():
-            self._drain_waiter.set_exception(ClientConnectionResetError("Connection lost"))
+            # An upload cut by a reset fails as aiohttp's does: the ClientOSError above.
+            error = self._exception
+            if not isinstance(error, ClientOSError):
+                error = ClientConnectionResetError("Connection lost")
+            self._drain_waiter.set_exception(error)
         if not self.closed.done():
             self.closed.set_result(None)
         del transport

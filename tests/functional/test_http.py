@@ -1793,3 +1793,27 @@ async def test_malformed_response_error_holds_its_request_in_args() -> None:
     assert repr(exc).startswith("ClientResponseError(RequestInfo(url=URL(")
     assert isinstance(exc.__cause__, HttpProcessingError)
     assert exc.__cause__.code == 400 and exc.__cause__.message == exc.message
+
+
+async def test_upload_cut_by_a_reset_is_client_os_error() -> None:
+    """The server resets the connection while the body is still going out: aiohttp's
+    ClientOSError (it was a ClientConnectionResetError('Connection lost'))."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await reader.read(1000)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with aioclient.ClientSession() as session:
+            with pytest.raises(aioclient.ClientOSError) as info:
+                await session.post(f"http://127.0.0.1:{port}/", data=b"x" * 20_000_000)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert info.value.errno == errno.ECONNRESET
+    assert str(info.value) == "[Errno 104] Connection reset by peer"
