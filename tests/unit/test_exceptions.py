@@ -42,3 +42,18 @@ def test_pickling_keeps_type_and_text(exc: Exception) -> None:
     copy = pickle.loads(pickle.dumps(exc))
     assert type(copy) is type(exc)
     assert (str(copy), copy.args) == (str(exc), exc.args)
+
+
+def test_connection_key_repr_shows_aiohttps_fields() -> None:
+    """Connection errors show their ConnectionKey in repr() and args: aiohttp's fields,
+    and ours (tunnel, proxy_headers) only when they are set."""
+    from aioclient.connector import ConnectionKey
+
+    key = ConnectionKey("h", 80, False, True, None, None, None)
+    exc = aioclient.ClientConnectorError(key, ConnectionRefusedError(111, "refused"))
+    assert repr(exc) == (
+        "ClientConnectorError(ConnectionKey(host='h', port=80, is_ssl=False, ssl=True, proxy=None, "
+        "proxy_auth=None, proxy_headers_hash=None, server_hostname=None), ConnectionRefusedError(111, 'refused'))"
+    )
+    tunnelled = key._replace(tunnel=True, proxy_headers=(("X", "1"),))
+    assert repr(tunnelled).endswith("server_hostname=None, tunnel=True, proxy_headers=(('X', '1'),))")
