@@ -149,6 +149,18 @@ class ConnectionKey(NamedTuple):
         """The port to connect to: the URL's, else the scheme's default."""
         return self.port if self.port is not None else (443 if self.is_ssl else 80)
 
+    def __repr__(self) -> str:
+        # aiohttp's fields, as its connection errors show them; ours only when set.
+        text = (
+            "ConnectionKey(host={!r}, port={!r}, is_ssl={!r}, ssl={!r}, proxy={!r}, "
+            "proxy_auth={!r}, proxy_headers_hash={!r}, server_hostname={!r}".format(*self[:8])
+        )
+        if self.tunnel:
+            text += ", tunnel=True"
+        if self.proxy_headers is not None:
+            text += f", proxy_headers={self.proxy_headers!r}"
+        return text + ")"
+
 
 def tls_exception(key: Optional[ConnectionKey], event: Any) -> BaseException:
     """Map an engine TLS failure to aiohttp's exception for it."""

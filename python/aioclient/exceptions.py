@@ -78,11 +78,19 @@ class ClientResponseError(ClientError):
         request_info: RequestInfo,
         history: Tuple["ClientResponse", ...],
         *,
+        code: Optional[int] = None,
         status: Optional[int] = None,
         message: str = "",
         headers: Optional[MultiMapping[str]] = None,
     ) -> None:
         self.request_info = request_info
+        if code is not None:  # the deprecated name of status, as in aiohttp
+            if status is not None:
+                raise ValueError(
+                    "Both code and status arguments are provided; code is deprecated, use status instead"
+                )
+            warnings.warn("code argument is deprecated, use status instead", DeprecationWarning, stacklevel=2)
+            status = code
         self.status = status if status is not None else 0
         self.message = message
         self.headers = headers
@@ -90,10 +98,28 @@ class ClientResponseError(ClientError):
         self.args = (request_info, history)
 
     @property
+    def request_info(self) -> RequestInfo:
+        """The request the response belongs to."""
+        return self._request_info
+
+    @request_info.setter
+    def request_info(self, value: RequestInfo) -> None:
+        # Set after construction for a response that failed to parse: ``args`` (and so
+        # repr() and pickling) follow, as they hold it from the start in aiohttp.
+        self._request_info = value
+        self.args = (value, *self.args[1:])
+
+    @property
     def code(self) -> int:
         """Deprecated alias of ``status`` (kept, with its warning, as in aiohttp)."""
         warnings.warn("code property is deprecated, use status instead", DeprecationWarning, stacklevel=2)
         return self.status
+
+    @code.setter
+    def code(self, value: int) -> None:
+        """Deprecated: sets ``status``."""
+        warnings.warn("code property is deprecated, use status instead", DeprecationWarning, stacklevel=2)
+        self.status = value
 
     def __str__(self) -> str:
         url = self.request_info.real_url if self.request_info is not None else None

@@ -23,7 +23,7 @@ from .exceptions import (
     ServerDisconnectedError,
     SocketTimeoutError,
 )
-from .http_exceptions import ContentEncodingError, ContentLengthError, TransferEncodingError
+from .http_exceptions import ContentEncodingError, ContentLengthError, HttpProcessingError, TransferEncodingError
 from .streams import DEFAULT_READ_BUFSIZE, StreamReader
 from .tls import EngineTlsTransport, TlsInfo
 
@@ -206,7 +206,11 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         # Whatever still waits learns the connection is gone.
         self._fail(ServerDisconnectedError())
         if self._drain_waiter is not None and not self._drain_waiter.done():
-            self._drain_waiter.set_exception(ClientConnectionResetError("Connection lost"))
+            # An upload cut by a reset fails as aiohttp's does: the ClientOSError above.
+            error = self._exception
+            if not isinstance(error, ClientOSError):
+                error = ClientConnectionResetError("Connection lost")
+            self._drain_waiter.set_exception(error)
         if not self.closed.done():
             self.closed.set_result(None)
         del transport
@@ -342,16 +346,29 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
         from .connector import tls_exception  # the connector owns connection errors
 
         kind = event.kind
+        lost = self._lost_with
         if kind in _PAYLOAD_ERRORS and self.payload is not None:
             cause = _PAYLOAD_CAUSES.get(kind, ContentEncodingError)(event.message)
-            # as aiohttp: the parser's error (its repr for a body cut short) as the cause
-            detail = repr(cause) if kind in _INCOMPLETE else event.message
-            if kind in _INCOMPLETE and self._lost_with is not None:
-                detail = f"{detail}. {self._lost_with!r}"  # not a clean close (a reset)
-            error = ClientPayloadError(f"Response payload is not completed: {detail}")
+            if kind in _INCOMPLETE:
+                # as aiohttp: a body cut short names the parser's error by its repr
+                detail = repr(cause)
+                if self._lost_with is not None:
+                    detail = f"{detail}. {self._lost_with!r}"  # not a clean close (a reset)
+                error = ClientPayloadError(f"Response payload is not completed: {detail}")
+            elif kind == "truncated":
+                error = ClientPayloadError(f"Response payload is not completed: {event.message}")
+            else:
+                # found while reading (bad chunk, undecodable content): str() of the
+                # cause, as aiohttp words it
+                error = ClientPayloadError(str(cause))
             error.__cause__ = cause
             return error
         if kind == "closed_before_response":
+            if isinstance(lost, OSError):
+                # Reset (or another socket error) before the head: aiohttp's ClientOSError.
+                error = ClientOSError(*lost.args)
+                error.__cause__ = lost
+                return error
             return ServerDisconnectedError()
         if kind in ("certificate", "fingerprint_mismatch", "handshake"):
             return tls_exception(self.key, event)
@@ -359,12 +376,14 @@ class ResponseHandler(_core.HandlerBase, asyncio.BufferedProtocol):  # type: ign
             return ServerDisconnectedError("TLS stream ended without close_notify")
         if kind == "decode_error" or kind in _PAYLOAD_ERRORS:
             return ClientPayloadError(event.message)
-        return ClientResponseError(
+        error = ClientResponseError(
             None,  # type: ignore[arg-type]
             (),
             status=400,
             message=f"{event.message} ({kind})",
         )
+        error.__cause__ = HttpProcessingError(code=400, message=error.message)  # as aiohttp chains it
+        return error
 
     def _fail(self, exc: BaseException) -> None:
         """Deliver ``exc`` to whoever waits on this connection; first error wins."""

@@ -8,10 +8,13 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from .exceptions import (
+    ClientPayloadError,
+    InvalidUrlClientError,
     InvalidUrlRedirectClientError,
     NonHttpUrlRedirectClientError,
     TooManyRedirects,
 )
+from .request import validate_url
 
 if TYPE_CHECKING:
     from .request import ClientRequest
@@ -20,9 +23,11 @@ if TYPE_CHECKING:
 __all__ = ("RedirectDecision", "next_hop", "REDIRECT_STATUSES")
 
 _HTTP_AND_EMPTY = frozenset({"http", "https", ""})
-# Headers that describe the body: dropped with it when a redirect turns into GET.
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# Headers that describe the body (session defaults with these take the general path).
 BODY_HEADERS = ("Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding")
+# The body's framing: dropped with the body when a redirect turns into GET.
+FRAMING_HEADERS = ("Content-Length", "Transfer-Encoding")
 # Credentials that must not follow a redirect to another origin (RFC 9110 §15.4).
 CREDENTIAL_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization")
 
@@ -60,17 +65,41 @@ def next_hop(
 ) -> Optional[RedirectDecision]:
     """Decide the hop after redirect ``resp``; ``None`` when it has no Location.
 
-    Appends ``resp`` to ``history`` and releases it (its body is never read or
-    decoded). Raises ``TooManyRedirects`` past ``max_redirects``, and the redirect
-    URL errors for a Location that is not a URL or not http(s).
+    Appends ``resp`` to ``history`` and, when there is a hop, releases it (its body is
+    never read or decoded). The checks run in aiohttp's order: ``TooManyRedirects``
+    past ``max_redirects``, then a body that cannot be sent again, then the Location.
+    Without a Location, ``resp`` is returned to the caller as it is, with itself in its
+    ``history`` (as aiohttp returns it). Raises the redirect URL errors for a Location
+    that is not a URL or not http(s).
     """
+    history.append(resp)
+    if max_redirects and len(history) >= max_redirects:
+        resp.release()
+        raise TooManyRedirects(history[0].request_info, tuple(history))
+
+    method = req.method
+    body = req._body
+    headers = CIMultiDict(req.headers)
+    if (resp.status == 303 and method != "HEAD") or (resp.status in (301, 302) and method == "POST"):
+        # RFC 9110 §15.4.2-4 (and aiohttp, browsers): a 303 turns any request into GET;
+        # a 301/302 only a POST. The body goes away with its framing headers; the
+        # others (Content-Type...) stay, as aiohttp keeps them.
+        method = "GET"
+        body = b""
+        for name in FRAMING_HEADERS:
+            headers.popall(name, None)
+    elif body and not getattr(body, "replayable", True):
+        resp.release()
+        raise ClientPayloadError(
+            "Cannot follow redirect with a consumed request body. Use bytes, a "
+            "seekable file-like object, or set allow_redirects=False."
+        )
+
     location = resp.headers.get("Location") or resp.headers.get("URI")
     if location is None:
+        resp._history = tuple(history)  # the caller returns it (the fast path too)
         return None
-    history.append(resp)
     resp.release()
-    if max_redirects and len(history) >= max_redirects:
-        raise TooManyRedirects(history[0].request_info, tuple(history))
     try:
         target = URL(location, encoded=not requote)
     except ValueError as exc:
@@ -86,29 +115,15 @@ def next_hop(
     try:
         new_origin = target.origin()
     except ValueError as exc:
-        raise InvalidUrlRedirectClientError(
-            location, "Invalid redirect URL origin"
-        ) from exc
+        # The URL as parsed (and joined), as aiohttp reports it.
+        raise InvalidUrlRedirectClientError(target, "Invalid redirect URL origin") from exc
     if not target.raw_host:
-        raise InvalidUrlRedirectClientError(location, "Redirect URL has no host")
+        raise InvalidUrlRedirectClientError(target)
+    try:
+        validate_url(target)  # a host no request can have, as for the first URL
+    except InvalidUrlClientError as exc:
+        raise InvalidUrlRedirectClientError(*exc.args) from None
 
-    method = req.method
-    body = req._body
-    headers = CIMultiDict(req.headers)
-    if (resp.status == 303 and method != "HEAD") or (resp.status in (301, 302) and method == "POST"):
-        # RFC 9110 §15.4.2-4 (and aiohttp, browsers): a 303 turns any request into GET;
-        # a 301/302 only a POST. The body goes away with its headers.
-        method = "GET"
-        body = b""
-        for name in BODY_HEADERS:
-            headers.popall(name, None)
-    elif body and not getattr(body, "replayable", True):
-        from .exceptions import ClientPayloadError
-
-        raise ClientPayloadError(
-            f"Cannot follow a {resp.status} redirect: the request body is a stream "
-            "that cannot be sent again; pass bytes or a file instead"
-        )
     drop = req.url.origin() != new_origin
     if drop:
         for name in CREDENTIAL_HEADERS:

@@ -629,18 +629,7 @@ class ClientSession:
                 raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
             auth = url_auth
             url = url.with_user(None)
-        elif auth is None and (self._base_url is None or self._base_url.origin() == url.origin()):
-            auth = self._default_auth
-        if auth is not None and not isinstance(auth, BasicAuth):
-            raise TypeError("BasicAuth() tuple is required instead")
-        if auth is None and self._trust_env and "Authorization" not in headers and url.host:
-            from .proxy import netrc_auth
-
-            auth = await self._loop.run_in_executor(None, netrc_auth, url.host)
-        if auth is not None and "Authorization" in headers:
-            raise ValueError(
-                "Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded in URL"
-            )
+        auth = await self._auth_for(url, auth, headers)
 
         if timeout is sentinel:
             real_timeout = self._timeout
@@ -755,6 +744,9 @@ class ClientSession:
                     url = url.with_user(None)
                 elif drop:
                     auth = None
+                # As aiohttp, per hop: the session's auth (or .netrc's) for the new URL
+                # when the request has none left.
+                auth = await self._auth_for(url, auth, headers)
                 if drop:
                     # Proxy-Authorization stays: the proxy is the same for every hop.
                     credentials_dropped = True
@@ -792,6 +784,24 @@ class ClientSession:
         if deadline is not None:
             deadline.watch(resp)
         return resp
+
+    async def _auth_for(self, url: URL, auth: Optional[BasicAuth], headers: CIMultiDict[str]) -> Optional[BasicAuth]:
+        """The credentials for a request (or redirect hop) to ``url``: ``auth``, else the
+        session's (for URLs under ``base_url``), else ``.netrc``'s with ``trust_env``.
+        ``ValueError`` if an Authorization header is there too, as aiohttp."""
+        if auth is None and (self._base_url is None or self._base_url.origin() == url.origin()):
+            auth = self._default_auth
+        if auth is not None and not isinstance(auth, BasicAuth):
+            raise TypeError("BasicAuth() tuple is required instead")
+        if auth is None and self._trust_env and "Authorization" not in headers and url.host:
+            from .proxy import netrc_auth
+
+            auth = await self._loop.run_in_executor(None, netrc_auth, url.host)
+        if auth is not None and "Authorization" in headers:
+            raise ValueError(
+                "Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded in URL"
+            )
+        return auth
 
     async def _fast_request(
         self, method: str, str_or_url: Union[str, URL], allow_redirects: bool, context: Optional["_RequestContextManager"] = None

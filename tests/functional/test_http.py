@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gzip
 import io
 import json
 import socket
+import struct
 import threading
 import zlib
 
@@ -257,6 +259,9 @@ async def test_corrupt_compressed_body_is_payload_error(aiohttp_server) -> None:
             async with session.get(server.make_url("/bad")) as r:
                 await r.read()
     assert isinstance(info.value.__cause__, ContentEncodingError)
+    # aiohttp's wording for an error found while reading: str() of the cause.
+    assert str(info.value) == str(info.value.__cause__)
+    assert str(info.value).startswith("400, message:\n  Can not decode content-encoding: ")
 
 
 async def test_max_decompressed_size(aiohttp_server) -> None:
@@ -400,6 +405,13 @@ async def test_body_cut_short_is_payload_error(aiohttp_server, framing: str, cau
             async with session.get(server.make_url("/short")) as r:
                 await r.read()
     assert isinstance(info.value.__cause__, cause)  # as aiohttp chains it
+    # ... and words it.
+    if framing == "chunked":
+        expected = "Not enough data to satisfy transfer length header."
+    else:
+        expected = "Not enough data to satisfy content length header (received 13 of 1000 bytes)."
+    assert info.value.__cause__.message == expected
+    assert str(info.value) == f"Response payload is not completed: <{cause.__name__}: 400, message={expected!r}>"
 
 
 @pytest.mark.parametrize("iterator", ["iter_chunked", "iter_any"])
@@ -1709,3 +1721,99 @@ async def test_the_fast_plan_cache_is_bounded_across_methods(aiohttp_server) -> 
                 async with session.request(method, server.make_url(f"/any?i={i}")) as resp:
                     assert await resp.text() == method
         assert 0 < sum(map(len, session._fast_plans.values())) <= 256
+
+
+@pytest.mark.parametrize("stage", ["head", "body"])
+async def test_connection_reset_is_named_as_aiohttp_does(stage: str) -> None:
+    """A reset (RST) before the response head is aiohttp's ClientOSError; during a body,
+    the ClientPayloadError names it after the cause."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        if stage == "body":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")
+            await writer.drain()
+            await asyncio.sleep(0.05)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with aioclient.ClientSession() as session:
+            if stage == "head":
+                with pytest.raises(aioclient.ClientOSError) as info:
+                    await session.get(f"http://127.0.0.1:{port}/")
+                assert info.value.errno == errno.ECONNRESET
+                assert isinstance(info.value.__cause__, ConnectionResetError)
+            else:
+                with pytest.raises(aioclient.ClientPayloadError) as info:
+                    async with session.get(f"http://127.0.0.1:{port}/") as r:
+                        await r.read()
+                assert str(info.value) == (
+                    "Response payload is not completed: <ContentLengthError: 400, message='Not enough data "
+                    "to satisfy content length header (received 3 of 100 bytes).'>. "
+                    "ConnectionResetError(104, 'Connection reset by peer')"
+                )
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_malformed_response_error_holds_its_request_in_args() -> None:
+    """The ClientResponseError for a response that does not parse: request_info in its
+    args (so repr() and pickling show it) and an HttpProcessingError as its cause, as in
+    aiohttp; on the fast path (a pooled connection) too."""
+    from aioclient.http_exceptions import HttpProcessingError
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 abc OK\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    try:
+        async with aioclient.ClientSession() as session:
+            async with session.get(url) as r:
+                assert await r.read() == b"ok"
+            with pytest.raises(aioclient.ClientResponseError) as info:
+                await session.get(url)  # the fast path, on the pooled connection
+    finally:
+        server.close()
+        await server.wait_closed()
+    exc = info.value
+    assert exc.status == 400
+    assert exc.request_info is not None and str(exc.request_info.url) == url
+    assert exc.args == (exc.request_info, ())
+    assert repr(exc).startswith("ClientResponseError(RequestInfo(url=URL(")
+    assert isinstance(exc.__cause__, HttpProcessingError)
+    assert exc.__cause__.code == 400 and exc.__cause__.message == exc.message
+
+
+async def test_upload_cut_by_a_reset_is_client_os_error() -> None:
+    """The server resets the connection while the body is still going out: aiohttp's
+    ClientOSError (it was a ClientConnectionResetError('Connection lost'))."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await reader.read(1000)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with aioclient.ClientSession() as session:
+            with pytest.raises(aioclient.ClientOSError) as info:
+                await session.post(f"http://127.0.0.1:{port}/", data=b"x" * 20_000_000)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert info.value.errno == errno.ECONNRESET
+    assert str(info.value) == "[Errno 104] Connection reset by peer"

@@ -918,7 +918,7 @@ async def test_small_session_api_details() -> None:
         with pytest.raises(aioclient.InvalidUrlClientError) as info:
             await session.get("/relative/path")
         assert info.value.url == URL("/relative/path")  # a yarl URL, as in aiohttp
-        with pytest.warns(DeprecationWarning):
+        with pytest.warns(DeprecationWarning, match=r"^session.requote_redirect_url modification is deprecated #2778$"):
             session.requote_redirect_url = False
         assert session.requote_redirect_url is False
 

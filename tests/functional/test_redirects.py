@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from aiohttp import web
+from yarl import URL
 
 import aioclient
 
@@ -62,8 +63,10 @@ async def test_method_and_body_rules(aiohttp_server, status, method, expected) -
     assert seen["method"] == expected
     if expected == "GET":
         assert seen["body"] == ""
-        assert "Content-Type" not in seen["headers"]
+        # As aiohttp: the body's framing goes with it; the caller's Content-Type stays.
+        assert seen["headers"]["Content-Type"] == "text/plain"
         assert "Content-Length" not in seen["headers"]
+        assert "Transfer-Encoding" not in seen["headers"]
     else:
         assert seen["body"] == "payload"
         assert seen["headers"]["Content-Type"] == "text/plain"
@@ -79,8 +82,32 @@ async def test_307_with_stream_body_is_clear_error(aiohttp_server) -> None:
         yield b"once"
 
     async with aioclient.ClientSession() as session:
-        with pytest.raises(aioclient.ClientError, match="cannot be sent again"):
+        with pytest.raises(aioclient.ClientPayloadError) as info:
             await session.post(server.make_url("/from"), data=gen())
+    assert str(info.value) == (
+        "Cannot follow redirect with a consumed request body. Use bytes, a "
+        "seekable file-like object, or set allow_redirects=False."
+    )
+
+
+async def test_consumed_body_is_checked_before_the_location(aiohttp_server) -> None:
+    # aiohttp checks the body before looking for a Location: a 307 without one fails too.
+    async def no_location(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=307, text="no location")
+
+    app = web.Application()
+    app.router.add_post("/from", no_location)
+    server = await aiohttp_server(app)
+
+    async def gen():
+        yield b"once"
+
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.ClientPayloadError, match="consumed request body"):
+            await session.post(server.make_url("/from"), data=gen())
+        async with session.post(server.make_url("/from"), data=gen(), allow_redirects=False) as r:
+            assert r.status == 307
 
 
 async def test_too_many_redirects(aiohttp_server) -> None:
@@ -145,17 +172,61 @@ async def test_bad_locations(aiohttp_server) -> None:
             await session.get(server.make_url("/bad"))
 
 
+async def test_a_host_no_request_can_have_is_a_redirect_error_on_both_paths(aiohttp_server) -> None:
+    app = web.Application()
+    app.router.add_get("/space", _redirect(302, "http://exa mple.com/"))
+    app.router.add_get("/ok", _echo)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        async with session.get(server.make_url("/ok")) as r:  # a pooled connection for the fast path
+            await r.read()
+        for kwargs in ({}, {"headers": {"X": "general path"}}):
+            with pytest.raises(aioclient.InvalidUrlRedirectClientError) as info:
+                await session.get(server.make_url("/space"), **kwargs)
+            assert str(info.value) == "http://exa mple.com/ - Invalid character in host"
+
+
 async def test_redirect_without_location_is_returned(aiohttp_server) -> None:
     async def handler(request: web.Request) -> web.Response:
-        return web.Response(status=302, text="no location")
+        headers = {"Location": ""} if "empty" in request.query else {}
+        return web.Response(status=302, text="no location", headers=headers)
 
     app = web.Application()
     app.router.add_get("/x", handler)
+    app.router.add_get("/hop", _redirect(301, "/x"))
     server = await aiohttp_server(app)
     async with aioclient.ClientSession() as session:
-        async with session.get(server.make_url("/x")) as r:
-            assert r.status == 302
+        for path in ("/x", "/x?empty=1", "/x"):  # the third one on the fast path
+            async with session.get(server.make_url(path)) as r:
+                assert r.status == 302
+                assert await r.text() == "no location"
+                # As aiohttp: the response counts as a redirect, in its own history.
+                assert r.history == (r,)
+        async with session.get(server.make_url("/hop"), headers={"X": "general path"}) as r:
+            assert [h.status for h in r.history] == [301, 302]
+            assert r.history[-1] is r
             assert await r.text() == "no location"
+        # And it counts against max_redirects.
+        with pytest.raises(aioclient.TooManyRedirects) as info:
+            await session.get(server.make_url("/hop"), max_redirects=2)
+        assert [h.status for h in info.value.history] == [301, 302]
+
+
+async def test_redirect_url_errors_name_the_parsed_url(aiohttp_server) -> None:
+    app = web.Application()
+    app.router.add_get("/https", _redirect(302, "https:"))
+    app.router.add_get("/empty-host", _redirect(302, "http:///path"))
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(aioclient.InvalidUrlRedirectClientError) as info:
+            await session.get(server.make_url("/https"))
+        # As aiohttp: the URL as parsed, not the Location as sent.
+        assert info.value.url == URL("https://")
+        assert str(info.value) == "https:// - Invalid redirect URL origin"
+        with pytest.raises(aioclient.InvalidUrlRedirectClientError) as info:
+            await session.get(server.make_url("/empty-host"))
+        assert info.value.url == URL("http:///path")
+        assert info.value.description == "Invalid redirect URL origin"
 
 
 async def test_credentials_dropped_across_origins_and_not_restored(aiohttp_server) -> None:
@@ -305,3 +376,75 @@ async def test_dummy_cookie_jar_stores_nothing(aiohttp_server) -> None:
         async with session.get(server.make_url("/set")) as r:
             assert r.cookies["a"].value == "1"
         assert len(session.cookie_jar) == 0
+
+
+async def test_session_auth_follows_a_redirect_to_another_origin(aiohttp_server) -> None:
+    """As aiohttp: a hop to another origin drops the request's credentials, then the
+    session's auth applies to it as to any request (not outside ``base_url``)."""
+    seen = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.json_response({})
+
+    holder = {}
+
+    async def start(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.Response(status=302, headers={"Location": str(holder["b"].make_url("/end"))})
+
+    a_app, b_app = web.Application(), web.Application()
+    a_app.router.add_get("/start", start)
+    b_app.router.add_get("/end", record)
+    holder["a"] = a = await aiohttp_server(a_app)
+    holder["b"] = await aiohttp_server(b_app)
+    session_auth = aioclient.BasicAuth("session", "s")
+    request_auth = aioclient.BasicAuth("request", "r")
+    async with aioclient.ClientSession(auth=session_auth) as session:
+        async with session.get(a.make_url("/start")):
+            pass
+        async with session.get(a.make_url("/start"), auth=request_auth):
+            pass
+    assert seen == [session_auth.encode(), session_auth.encode(), request_auth.encode(), session_auth.encode()]
+    seen.clear()
+    async with aioclient.ClientSession(str(a.url), auth=session_auth) as session:
+        async with session.get("/start"):
+            pass
+    assert seen == [session_auth.encode(), None]
+
+
+async def test_netrc_is_read_for_each_hop(aiohttp_server, tmp_path, monkeypatch) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine localhost\nlogin nu\npassword np\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    holder = {}
+
+    async def start(request: web.Request) -> web.Response:
+        return web.Response(status=302, headers={"Location": str(holder["to"])})
+
+    app = web.Application()
+    app.router.add_get("/start", start)
+    app.router.add_get("/end", _echo)
+    server = await aiohttp_server(app)
+    holder["to"] = server.make_url("/end").with_host("localhost")
+    async with aioclient.ClientSession(trust_env=True) as session:
+        async with session.get(server.make_url("/start")) as r:
+            seen = await r.json()
+    assert seen["headers"]["Authorization"] == aioclient.BasicAuth("nu", "np").encode()
+
+
+async def test_authorization_header_and_redirect_url_credentials_is_value_error(aiohttp_server) -> None:
+    holder = {}
+
+    async def start(request: web.Request) -> web.Response:
+        url = holder["s"].make_url("/to").with_user("other_user").with_password("pw2")
+        return web.Response(status=302, headers={"Location": str(url)})
+
+    app = web.Application()
+    app.router.add_get("/from", start)
+    app.router.add_get("/to", _echo)
+    holder["s"] = server = await aiohttp_server(app)
+    async with aioclient.ClientSession() as session:
+        with pytest.raises(ValueError, match="Cannot combine AUTHORIZATION header"):
+            await session.get(server.make_url("/from"), headers={"Authorization": "Bearer x"})
