@@ -78,6 +78,10 @@ def encode_head(
 ) -> bytes:
     """Validate and encode a request head; ValueError for CR/LF/NUL or bad tokens."""
 
+def page_start(buffer: bytearray) -> int:
+    """Bytes of ``buffer`` to skip for reads to start on a page boundary (0 when the
+    buffer holds no boundary)."""
+
 @final
 class Connection:
     """One connection: HTTP/1.1 under zero, one or two TLS layers."""

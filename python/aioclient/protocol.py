@@ -51,6 +51,8 @@ def _gathers(transport: Any) -> bool:
 
 
 _READ_BUFFER_SIZE = 256 * 1024
+# Read buffers are a page larger: reads start on a page boundary (``_core.page_start``).
+_PAGE = 4096
 _read_buffers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, bytearray]" = weakref.WeakKeyDictionary()
 _read_buffers_lock = threading.Lock()
 
@@ -61,9 +63,9 @@ def _loop_read_buffer(loop: asyncio.AbstractEventLoop) -> bytearray:
         try:
             buffer = _read_buffers.get(loop)
             if buffer is None:
-                buffer = _read_buffers[loop] = bytearray(_READ_BUFFER_SIZE)
+                buffer = _read_buffers[loop] = bytearray(_READ_BUFFER_SIZE + _PAGE)
         except TypeError:  # a loop that cannot be weakly referenced: a buffer of its own
-            buffer = bytearray(64 * 1024)
+            buffer = bytearray(64 * 1024 + _PAGE)
     return buffer
 
 
@@ -657,8 +659,9 @@ class _DirectBody(asyncio.BufferedProtocol):
     def __init__(self, handler: ResponseHandler, body: Any) -> None:
         self._handler = handler
         self._body = body
-        self._scratch = bytearray(_DIRECT_READ_SIZE)
-        self._view = memoryview(self._scratch)
+        self._scratch = bytearray(_DIRECT_READ_SIZE + _PAGE)
+        start = _core.page_start(self._scratch)  # where write_from takes the reads from
+        self._view = memoryview(self._scratch)[start : start + _DIRECT_READ_SIZE]
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._view

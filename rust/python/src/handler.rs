@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PySlice, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::{ChunkEnd, Connection, EndOfMessage, ResponseHead};
+use crate::{page_start, ChunkEnd, Connection, EndOfMessage, ResponseHead};
 
 /// The smallest and the largest read offered to the transport, whatever the
 /// `read_bufsize`. 128 KiB is the read the benchmarks were tuned with; a larger one
@@ -173,7 +173,9 @@ impl HandlerBase {
                 (Input::Buffer(n), Some(buffer)) => {
                     // SAFETY: see `received` below; PyBytes::new copies before any
                     // Python code runs.
-                    PyBytes::new(py, unsafe { &buffer.bind(py).as_bytes()[..*n] })
+                    let buffer = buffer.bind(py);
+                    let start = page_start(buffer);
+                    PyBytes::new(py, unsafe { &buffer.as_bytes()[start..start + *n] })
                 }
                 (Input::Buffer(_), None) => unreachable!("a buffer read has a buffer"),
             };
@@ -196,7 +198,9 @@ impl HandlerBase {
                 // Measured reason (benches, callgrind): reading into one reused buffer
                 // saves asyncio's 256 KiB allocation per read, which in some heap
                 // layouts was an mmap, munmap and two page faults per request.
-                let data = unsafe { &buffer.bind(py).as_bytes()[..*n] };
+                let buffer = buffer.bind(py);
+                let start = page_start(buffer); // where get_buffer's view starts
+                let data = unsafe { &buffer.as_bytes()[start..start + *n] };
                 conn.borrow_mut().receive_slice(py, data, None, PIECE)
             }
             (Input::Buffer(_), None) => unreachable!("a buffer read has a buffer"),
@@ -318,8 +322,9 @@ impl HandlerBase {
             && self.conn(py)?.borrow().reusable())
     }
 
-    /// asyncio.BufferedProtocol: the transport reads into the shared read buffer,
-    /// twice the response's `read_bufsize` at a time (64 to 128 KiB). A stream pauses
+    /// asyncio.BufferedProtocol: the transport reads into the shared read buffer, from
+    /// its first page boundary (`page_start`), twice the response's `read_bufsize` at a
+    /// time (64 to 128 KiB). A stream pauses
     /// reading above twice its `read_bufsize`, so one read does not pause it by itself
     /// (each pause and resume is two epoll_ctl calls and a trip through the selector).
     fn get_buffer(slf: &Bound<'_, Self>, _sizehint: isize) -> PyResult<PyObject> {
@@ -331,14 +336,15 @@ impl HandlerBase {
             .ok_or_else(|| PyRuntimeError::new_err("handler without a read buffer"))?
             .bind(py)
             .clone();
+        let start = page_start(&buffer);
         let size = this
             .read_bufsize
             .saturating_mul(2)
             .clamp(MIN_READ, MAX_READ)
-            .min(buffer.len());
+            .min(buffer.len() - start);
         if this.read_view.is_none() || this.read_view_len != size {
             let view = PyMemoryView::from(&buffer)?
-                .get_item(PySlice::new(py, 0, size as isize, 1))?
+                .get_item(PySlice::new(py, start as isize, (start + size) as isize, 1))?
                 .unbind();
             this.read_view = Some(view);
             this.read_view_len = size;
