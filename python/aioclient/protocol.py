@@ -44,13 +44,7 @@ _ProtocolError = _core.ProtocolError
 # connections can share it. Reads then allocate nothing. (asyncio's own reads make a
 # 256 KiB ``bytes`` each time, which glibc may serve with mmap, mremap and munmap plus
 # page faults, depending on the heap.)
-def _gathers(transport: Any) -> bool:
-    """Whether ``transport.writelines`` sends its buffers without joining them first
-    (uvloop's writev, asyncio's sendmsg from Python 3.12); the base class joins."""
-    return type(transport).writelines is not asyncio.WriteTransport.writelines
-
-
-_READ_BUFFER_SIZE = 256 * 1024
+_READ_BUFFER_SIZE = 128 * 1024  # the largest read (MAX_READ in handler.rs)
 # Read buffers are a page larger: reads start on a page boundary (``_core.page_start``).
 _PAGE = 4096
 _read_buffers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, bytearray]" = weakref.WeakKeyDictionary()
@@ -67,6 +61,12 @@ def _loop_read_buffer(loop: asyncio.AbstractEventLoop) -> bytearray:
         except TypeError:  # a loop that cannot be weakly referenced: a buffer of its own
             buffer = bytearray(64 * 1024 + _PAGE)
     return buffer
+
+
+def _gathers(transport: Any) -> bool:
+    """Whether ``transport.writelines`` sends its buffers without joining them first
+    (uvloop's writev, asyncio's sendmsg from Python 3.12); the base class joins."""
+    return type(transport).writelines is not asyncio.WriteTransport.writelines
 
 
 # Engine error kinds that mean "the body is not what the server promised".
