@@ -119,6 +119,10 @@ def next_hop(
         raise InvalidUrlRedirectClientError(target, "Invalid redirect URL origin") from exc
     if not target.raw_host:
         raise InvalidUrlRedirectClientError(target)
+    if not requote and any(c <= " " or c == "\x7f" for c in target.raw_path_qs):
+        # Sent as given, this could not be a request target (the engine refuses
+        # spaces and control characters): the server's error, not the caller's.
+        raise InvalidUrlRedirectClientError(location, "Location cannot be sent as a request target")
     try:
         validate_url(target)  # a host no request can have, as for the first URL
     except InvalidUrlClientError as exc:

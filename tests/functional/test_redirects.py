@@ -186,6 +186,23 @@ async def test_a_host_no_request_can_have_is_a_redirect_error_on_both_paths(aioh
             assert str(info.value) == "http://exa mple.com/ - Invalid character in host"
 
 
+async def test_an_unquoted_location_that_cannot_be_sent_is_a_redirect_error(aiohttp_server) -> None:
+    # requote_redirect_url=False sends the Location as given: one with a space or a
+    # control character cannot be a request target. The server chose it, so it is a
+    # ClientError (aiohttp sends the broken request line), not the ValueError a
+    # caller's own bad URL gets.
+    app = web.Application()
+    app.router.add_get("/space", _redirect(302, "/x y"))
+    app.router.add_get("/ok", _echo)
+    server = await aiohttp_server(app)
+    async with aioclient.ClientSession(requote_redirect_url=False) as session:
+        with pytest.raises(aioclient.InvalidUrlRedirectClientError, match="x y"):
+            await session.get(server.make_url("/space"))
+    async with aioclient.ClientSession() as session:  # requoted: it is /x%20y
+        async with session.get(server.make_url("/space")) as r:
+            assert r.status == 404 and r.url.raw_path == "/x%20y"
+
+
 async def test_redirect_without_location_is_returned(aiohttp_server) -> None:
     async def handler(request: web.Request) -> web.Response:
         headers = {"Location": ""} if "empty" in request.query else {}
