@@ -614,23 +614,6 @@ class ClientSession:
             # mailto:, file:, ... (before the host check, as aiohttp); a connector may
             # allow more (UnixConnector: unix://, TCPConnector: tcp://), as in aiohttp.
             raise NonHttpUrlClientError(url)
-        if not url.absolute or not url.raw_host:
-            raise InvalidUrlClientError(url)
-        validate_url(url)
-        if params:
-            url = url.extend_query(params)
-        if ssl is True:
-            ssl = getattr(self._connector, "_ssl", True)
-
-        headers = self._prepare_headers(headers)
-        url_auth = BasicAuth.from_url(url)
-        if url_auth is not None:
-            if auth is not None:
-                raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
-            auth = url_auth
-            url = url.with_user(None)
-        auth = await self._auth_for(url, auth, headers)
-
         if timeout is sentinel:
             real_timeout = self._timeout
         elif timeout is None:
@@ -639,43 +622,70 @@ class ClientSession:
             real_timeout = timeout
         else:
             real_timeout = ClientTimeout(total=timeout)
-        if max_decompressed_size is sentinel:
-            max_decompressed_size = self._max_decompressed_size
-
-        if proxy is None:
-            proxy = self._default_proxy
-            if proxy_auth is None:
-                proxy_auth = self._default_proxy_auth
-        proxy_url = URL(proxy) if isinstance(proxy, str) else proxy
-        if proxy_url is not None:
-            from .proxy import check_proxy_url
-
-            proxy_url, proxy_auth = check_proxy_url(proxy_url, proxy_auth)
-        elif self._trust_env:
-            from .proxy import proxy_from_env
-
-            proxy_url, proxy_auth = proxy_from_env(url, proxy_auth)
-        proxy_headers_multi = CIMultiDict(proxy_headers) if proxy_headers else None
-
+        # As aiohttp: json= is serialized before the request is traced, data= after.
+        body = None if json is None else build_body(data, json, self._json_serialize, self._json_serialize_bytes)
+        if params:
+            url = url.extend_query(params)
+        headers = self._prepare_headers(headers)
         traces = None
         if self._trace_configs:
             from .tracing import make_traces
 
+            # As aiohttp: traced from here, so a URL or argument refused below is an
+            # on_request_exception, and on_request_start sees the URL's credentials.
             traces = make_traces(self, self._trace_configs, trace_request_ctx)
             for trace in traces:
                 await trace.send_request_start(method, url, headers)
+        try:
+            if not url.absolute or not url.raw_host:
+                raise InvalidUrlClientError(url)
+            validate_url(url)
+            if ssl is True:
+                ssl = getattr(self._connector, "_ssl", True)
 
-        body = build_body(data, json, self._json_serialize, self._json_serialize_bytes)
-        # Payloads to close once the chain is over (a file given as data= among them).
-        bodies: List[Any] = [body] if isinstance(body, Payload) else []
-        chain_middlewares = self._middlewares if middlewares is None else tuple(middlewares)
-        # Per-request cookies= go through a jar of their own (never the session's), so
-        # Morsel attributes (secure, domain, path, max-age) apply as in aiohttp.
-        request_jar: Optional[CookieJar] = None
-        if cookies:
-            request_jar = request_cookie_jar(self._cookie_jar)
-            request_jar.update_cookies(cookies)
-        request_origin = url.origin() if request_jar is not None else None
+            url_auth = BasicAuth.from_url(url)
+            if url_auth is not None:
+                url = url.with_user(None)
+                if auth is not None:
+                    raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
+                auth = url_auth
+            auth = await self._auth_for(url, auth, headers)
+
+            if max_decompressed_size is sentinel:
+                max_decompressed_size = self._max_decompressed_size
+
+            if proxy is None:
+                proxy = self._default_proxy
+                if proxy_auth is None:
+                    proxy_auth = self._default_proxy_auth
+            proxy_url = URL(proxy) if isinstance(proxy, str) else proxy
+            if proxy_url is not None:
+                from .proxy import check_proxy_url
+
+                proxy_url, proxy_auth = check_proxy_url(proxy_url, proxy_auth)
+            elif self._trust_env:
+                from .proxy import proxy_from_env
+
+                proxy_url, proxy_auth = proxy_from_env(url, proxy_auth)
+            proxy_headers_multi = CIMultiDict(proxy_headers) if proxy_headers else None
+
+            if body is None:
+                body = build_body(data, None, self._json_serialize, self._json_serialize_bytes)
+            # Payloads to close once the chain is over (a file given as data= among them).
+            bodies: List[Any] = [body] if isinstance(body, Payload) else []
+            chain_middlewares = self._middlewares if middlewares is None else tuple(middlewares)
+            # Per-request cookies= go through a jar of their own (never the session's), so
+            # Morsel attributes (secure, domain, path, max-age) apply as in aiohttp.
+            request_jar: Optional[CookieJar] = None
+            if cookies:
+                request_jar = request_cookie_jar(self._cookie_jar)
+                request_jar.update_cookies(cookies)
+            request_origin = url.origin() if request_jar is not None else None
+        except BaseException as exc:
+            if traces:
+                for trace in traces:
+                    await trace.send_request_exception(method, url, headers, exc)
+            raise
         history: List[ClientResponse] = _history if _history is not None else []
         credentials_dropped = False
         # Started last, right before the try that stops it on any error.

@@ -44,13 +44,23 @@ _T = TypeVar("_T")
 
 
 class Signal(List[Callable[..., Awaitable[None]]], Generic[_T]):
-    """A list of async receivers, frozen by ``freeze()``."""
+    """A list of async receivers, frozen by ``freeze()``: then every change raises
+    ``RuntimeError("Cannot modify frozen list.")``, as aiohttp's (aiosignal) Signal."""
 
-    __slots__ = ("_frozen",)
+    __slots__ = ("_frozen", "_owner")
 
-    def __init__(self) -> None:
+    def __init__(self, owner: Any = None) -> None:
         super().__init__()
         self._frozen = False
+        self._owner = owner
+
+    def __repr__(self) -> str:
+        return f"<Signal owner={self._owner}, frozen={self._frozen}, {list(self)!r}>"
+
+    def __call__(self, func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        """Decorator: append ``func`` to this signal and return it."""
+        self.append(func)
+        return func
 
     @property
     def frozen(self) -> bool:
@@ -80,6 +90,30 @@ class Signal(List[Callable[..., Awaitable[None]]], Generic[_T]):
     def remove(self, receiver: Any) -> None:  # type: ignore[override]
         self._check()
         super().remove(receiver)
+
+    def pop(self, index: Any = -1) -> Any:  # type: ignore[override]
+        self._check()
+        return super().pop(index)
+
+    def clear(self) -> None:
+        self._check()
+        super().clear()
+
+    def reverse(self) -> None:
+        self._check()
+        super().reverse()
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        self._check()
+        super().sort(*args, **kwargs)
+
+    def __iadd__(self, receivers: Any) -> "Signal[_T]":  # type: ignore[override]
+        self._check()
+        return super().__iadd__(receivers)  # type: ignore[return-value]
+
+    def __imul__(self, n: Any) -> "Signal[_T]":  # type: ignore[override]
+        self._check()
+        return super().__imul__(n)  # type: ignore[return-value]
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check()
@@ -250,7 +284,7 @@ class TraceConfig:
     def __init__(self, trace_config_ctx_factory: Callable[..., Any] = SimpleNamespace) -> None:
         self._trace_config_ctx_factory = trace_config_ctx_factory
         for name in _SIGNALS:
-            setattr(self, "_" + name, Signal())
+            setattr(self, "_" + name, Signal(self))
 
     def trace_config_ctx(self, trace_request_ctx: Any = None) -> Any:
         """A new context object for one request."""
