@@ -356,7 +356,7 @@ class BaseConnector:
         self._force_close = force_close
         self._pool = _Pool(limit, limit_per_host)
         self._all: Set[ResponseHandler] = set()
-        self._closing: Set[ResponseHandler] = set()  # see _forget
+        self._closing: Set[ResponseHandler] = set()  # see _close_connection
         self._cleanup_handle: Optional[asyncio.TimerHandle] = None
         if enable_cleanup_closed and not _NEEDS_CLEANUP_CLOSED:
             warnings.warn(
@@ -523,8 +523,7 @@ class BaseConnector:
                 proto.acquired = True
                 proto.lease += 1
                 return proto
-            self._forget(proto)
-            proto.close()
+            self._close_connection(proto)
         return None
 
     async def _wait_for_room(self, key: ConnectionKey, traces: Optional[List["Trace"]]) -> None:
@@ -589,26 +588,25 @@ class BaseConnector:
                 self._cleanup_handle = self._loop.call_later(self._keepalive_timeout, self._cleanup)
         else:
             pool.release(key)
-            self._forget(proto)
-            proto.close()
+            self._close_connection(proto)
         if pool.waiters:
             self._wake_waiter()
 
-    def _forget(self, proto: ResponseHandler) -> None:
-        """A connection that is being closed: out of the pool's sight, but kept until its
-        transport has closed, so that ``close()`` waits for it too (a TLS close waits for
-        the peer's close_notify; a loop closed before would leave the socket open)."""
+    def _close_connection(self, proto: ResponseHandler) -> None:
+        """Close a connection the pool gives up: out of the pool's sight, but kept until
+        its transport has closed, so that ``close()`` waits for it too (a TLS close waits
+        for the peer's close_notify; a loop closed before would leave the socket open)."""
         self._all.discard(proto)
         closed = proto.closed
         if not closed.done():
             self._closing.add(proto)
             closed.add_done_callback(lambda _: self._closing.discard(proto))
+        proto.close()
 
     def _cleanup(self) -> None:
         self._cleanup_handle = None
         for proto in self._pool.expired(monotonic(), self._keepalive_timeout):
-            self._forget(proto)
-            proto.close()
+            self._close_connection(proto)
         if self._pool.idle:
             self._cleanup_handle = self._loop.call_later(self._keepalive_timeout, self._cleanup)
 

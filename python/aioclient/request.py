@@ -358,15 +358,11 @@ class ClientRequest:
             small = small[:limit]  # never past the caller's Content-Length
         if self.compress and small:
             small = _compress(self.compress, small)
-        inline = (
-            not chunked
-            and not self.expect100
-            and not isinstance(body, Payload)
-            and len(small) <= _SMALL_BODY
-        )
-        # A large bytes body goes out with the head (``first_piece``) unless it must
-        # wait for 100 Continue.
-        large = small if small and not inline and not self.expect100 and not isinstance(body, Payload) else None
+        # Bytes written at once (a Payload streams; 100 Continue makes the body wait):
+        # a small one in the head's write, a larger one with it (``first_piece``).
+        at_once = not self.expect100 and not isinstance(body, Payload)
+        inline = at_once and not chunked and len(small) <= _SMALL_BODY
+        large = small if at_once and small and not inline else None
         waiter = proto.send_request(
             head,
             small if inline and small else None,
